@@ -1,0 +1,19 @@
+# The two commands of the README: `make demo` and `make test`. Each first
+# installs what is missing into the active Python environment (idempotent).
+PYTHON ?= python
+TASK ?= all
+PYTEST_ARGS ?=
+
+.PHONY: install demo test
+
+install:
+	PYTHON=$(PYTHON) bash tools/install_deps.sh
+
+demo: install
+	$(PYTHON) tools/demo.py --task $(TASK)
+
+# pytest exits 5 when it collected no test: that is a failure here.
+test: install
+	@$(PYTHON) -m pytest tests $(PYTEST_ARGS); rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; \
+	exit $$rc

@@ -1,0 +1,4 @@
+from .backbones import DualTokenViT
+from .necks import TokenProjectionNeck
+
+__all__ = ['DualTokenViT', 'TokenProjectionNeck']

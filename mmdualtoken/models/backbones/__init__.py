@@ -1,0 +1,3 @@
+from .dualtoken_vit import DualTokenViT
+
+__all__ = ['DualTokenViT']

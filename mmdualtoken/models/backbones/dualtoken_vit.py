@@ -1,0 +1,323 @@
+import math
+from typing import Dict, Sequence, Tuple, Union
+
+import torch
+import torch.nn.functional as F
+import torch.utils.checkpoint as cp
+from mmengine.model import BaseModule, ModuleList
+from mmengine.model.weight_init import trunc_normal_
+from torch import Tensor, nn
+from torch.nn.modules.batchnorm import _BatchNorm
+
+from mmdualtoken.registry import MODELS
+from ..layers import DualTokenBlock
+from ..layers.attention import to_channels_first, to_channels_last
+
+
+def _conv_bn_gelu(in_channels: int, out_channels: int, stride: int,
+                  groups: int) -> nn.Sequential:
+    return nn.Sequential(
+        nn.Conv2d(
+            in_channels,
+            out_channels,
+            3,
+            stride=stride,
+            padding=1,
+            groups=groups,
+            bias=False), nn.BatchNorm2d(out_channels), nn.GELU())
+
+
+class ConvStem(BaseModule):
+    """LightViT's stride-8 convolutional stem.
+
+    3x3 conv s2 (3 -> C/2), two 3x3 depthwise convs, a 3x3 depthwise conv s2
+    (each with BN + GELU), a 3x3 conv s2 (C/2 -> C), then LayerNorm.
+
+    Args:
+        in_channels (int): Input image channels.
+        embed_dims (int): Output channels C.
+        init_cfg (dict, optional): Initialization config.
+    """
+
+    def __init__(self, in_channels: int, embed_dims: int, init_cfg=None):
+        super().__init__(init_cfg=init_cfg)
+        stem_dims = embed_dims // 2
+        self.convs = nn.Sequential(
+            _conv_bn_gelu(in_channels, stem_dims, stride=2, groups=1),
+            _conv_bn_gelu(stem_dims, stem_dims, stride=1, groups=stem_dims),
+            _conv_bn_gelu(stem_dims, stem_dims, stride=1, groups=stem_dims),
+            _conv_bn_gelu(stem_dims, stem_dims, stride=2, groups=stem_dims))
+        self.proj = nn.Conv2d(stem_dims, embed_dims, 3, stride=2, padding=1)
+        self.norm = nn.LayerNorm(embed_dims)
+
+    def forward(self, x: Tensor) -> Tensor:
+        """x: (B, 3, H, W) -> (B, ceil(H / 8), ceil(W / 8), C)."""
+        return self.norm(to_channels_last(self.proj(self.convs(x))))
+
+
+class MergePatch(BaseModule):
+    """LightViT's residual merge patch between stages.
+
+    Image tokens: 2x2 space-to-depth + LayerNorm + Linear (no bias), plus a
+    residual of 2x2 max-pooling + Linear (no bias). Odd sizes are padded at
+    the bottom / right, so the output is ceil(H / 2) x ceil(W / 2). Global
+    tokens: LayerNorm + Linear.
+
+    Args:
+        in_channels (int): Input channels.
+        out_channels (int): Output channels.
+        init_cfg (dict, optional): Initialization config.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, init_cfg=None):
+        super().__init__(init_cfg=init_cfg)
+        self.norm = nn.LayerNorm(4 * in_channels)
+        self.reduction = nn.Linear(4 * in_channels, out_channels, bias=False)
+        self.residual = nn.Linear(in_channels, out_channels, bias=False)
+        self.token_norm = nn.LayerNorm(in_channels)
+        self.token_proj = nn.Linear(in_channels, out_channels)
+
+    def forward(self, x: Tensor, tokens: Tensor) -> Tuple[Tensor, Tensor]:
+        """x: (B, H, W, C) -> (B, ceil(H / 2), ceil(W / 2), C_out)."""
+        height, width = x.shape[1:3]
+        residual = to_channels_last(
+            F.max_pool2d(to_channels_first(x), 2, ceil_mode=True))
+        x = F.pad(x, (0, 0, 0, width % 2, 0, height % 2))
+        # Space-to-depth: (B, H, W, C) -> (B, H / 2, W / 2, 4C).
+        x = torch.cat(
+            [x[:, 0::2, 0::2], x[:, 1::2, 0::2], x[:, 0::2, 1::2],
+             x[:, 1::2, 1::2]],
+            dim=-1)
+        x = self.reduction(self.norm(x)) + self.residual(residual)
+        return x, self.token_proj(self.token_norm(tokens))
+
+
+@MODELS.register_module()
+class DualTokenViT(BaseModule):
+    """DualToken-ViT: position-aware efficient ViT with dual token fusion.
+
+    A PyTorch implementation of `DualToken-ViT: Position-aware Efficient
+    Vision Transformer with Dual Token Fusion
+    <https://arxiv.org/abs/2309.12424>`_. It keeps LightViT's stem, three
+    stages at strides 8 / 16 / 32 and merge patches, and builds each stage
+    from :class:`DualTokenBlock`: a convolutional local branch fused by
+    addition with a global branch that attends to position-aware global
+    tokens, a grid of learnable tokens carried through all blocks.
+
+    The paper's per-variant table was not published in a recoverable form:
+    the widths and depths of the arch zoo are ours, chosen to match the
+    paper's FLOPs (0.5 G for T, 1.0 G for S at 224x224).
+
+    Args:
+        arch (str | dict): A key of ``arch_zoo`` (``'t'``, ``'s'``,
+            ``'t-mix'``, ``'s-mix'``) or a dict with ``embed_dims``,
+            ``depths``, ``num_heads``, ``ffn_ratios`` (one per stage) and
+            ``token_mixing`` (bool). Defaults to ``'s'``.
+        in_channels (int): Input image channels. Defaults to 3.
+        global_token_grid (Sequence[int]): Grid of global tokens (gh, gw).
+            Defaults to (7, 7), the paper's best.
+        token_mlp_ratio (float): Hidden width of the token-mixing MLP of the
+            mix variants, relative to the number of global tokens.
+        conv_mlp_ratio (float): MLP ratio of the Conv Encoder (ConvNeXt's 4).
+        fusion_weight_init (float): Initial per-channel weights of the
+            weighted sum of aggregated map and global tokens.
+        drop_path_rate (float): Stochastic depth rate, increasing linearly
+            over the blocks up to this value. Defaults to 0.
+        out_indices (int | Sequence[int]): Stages (0, 1, 2; negatives count
+            from the end) whose LayerNorm-ed feature maps are returned, in
+            stage order. Defaults to -1.
+        frozen_stages (int): Freezes (no gradient, eval mode) the stem and
+            global tokens when >= 0 and also the first ``frozen_stages``
+            stages. -1 freezes nothing. Defaults to -1.
+        norm_eval (bool): Keep BatchNorm layers in eval mode while training.
+            Defaults to False.
+        with_cp (bool): Use gradient checkpointing on each block, trading
+            compute for memory. Defaults to False.
+        init_cfg (dict | list, optional): Initialization config, e.g.
+            ``dict(type='Pretrained', checkpoint=..., prefix='backbone.')``.
+
+    Example:
+        >>> import torch
+        >>> from mmdualtoken.models import DualTokenViT
+        >>> model = DualTokenViT(arch='t', out_indices=(0, 1, 2))
+        >>> outs = model(torch.rand(1, 3, 224, 224))
+        >>> [tuple(out.shape) for out in outs]
+        [(1, 48, 28, 28), (1, 96, 14, 14), (1, 192, 7, 7)]
+        >>> outs = model(torch.rand(1, 3, 333, 501))
+        >>> [tuple(out.shape) for out in outs]
+        [(1, 48, 42, 63), (1, 96, 21, 32), (1, 192, 11, 16)]
+    """
+
+    arch_zoo: Dict[str, dict] = {
+        **dict.fromkeys(['t', 'tiny'], {
+            'embed_dims': [48, 96, 192],
+            'depths': [2, 3, 4],
+            'num_heads': [2, 4, 8],
+            'ffn_ratios': [8, 4, 4],
+            'token_mixing': False,
+        }),
+        **dict.fromkeys(['s', 'small'], {
+            'embed_dims': [64, 128, 256],
+            'depths': [2, 5, 4],
+            'num_heads': [2, 4, 8],
+            'ffn_ratios': [8, 4, 4],
+            'token_mixing': False,
+        }),
+    }
+    arch_zoo['t-mix'] = {**arch_zoo['t'], 'token_mixing': True}
+    arch_zoo['s-mix'] = {**arch_zoo['s'], 'token_mixing': True}
+
+    num_stages = 3
+    strides = (8, 16, 32)
+    min_input_size = 32
+
+    def __init__(self,
+                 arch: Union[str, dict] = 's',
+                 in_channels: int = 3,
+                 global_token_grid: Sequence[int] = (7, 7),
+                 token_mlp_ratio: float = 4.,
+                 conv_mlp_ratio: float = 4.,
+                 fusion_weight_init: float = 0.5,
+                 drop_path_rate: float = 0.,
+                 out_indices: Union[int, Sequence[int]] = -1,
+                 frozen_stages: int = -1,
+                 norm_eval: bool = False,
+                 with_cp: bool = False,
+                 init_cfg=None):
+        if init_cfg is None:
+            init_cfg = [
+                dict(type='TruncNormal', layer='Linear', std=.02, bias=0.),
+                dict(type='Constant', layer='LayerNorm', val=1., bias=0.),
+            ]
+        super().__init__(init_cfg=init_cfg)
+        self.arch_settings = self._parse_arch(arch)
+        embed_dims = self.arch_settings['embed_dims']
+        self.embed_dims = list(embed_dims)
+        self.in_channels = in_channels
+        self.out_indices = self._parse_out_indices(out_indices)
+        if not -1 <= frozen_stages <= self.num_stages:
+            raise ValueError(f'frozen_stages must be in [-1, {self.num_stages}]'
+                             f' (-1 freezes nothing), got {frozen_stages}.')
+        self.frozen_stages = frozen_stages
+        self.norm_eval = norm_eval
+        self.with_cp = with_cp
+
+        self.stem = ConvStem(in_channels, embed_dims[0])
+        self.global_token_grid = tuple(global_token_grid)
+        self.global_tokens = nn.Parameter(
+            torch.zeros(1, *self.global_token_grid, embed_dims[0]))
+        trunc_normal_(self.global_tokens, std=.02)
+
+        depths = self.arch_settings['depths']
+        drop_path_rates = torch.linspace(0, drop_path_rate, sum(depths))
+        self.merge_patches = ModuleList()
+        self.stages = ModuleList()
+        block_index = 0
+        for i, (dims, depth) in enumerate(zip(embed_dims, depths)):
+            if i > 0:
+                self.merge_patches.append(MergePatch(embed_dims[i - 1], dims))
+            # Step-wise reduction from this stage's stride to the last one.
+            steps = int(math.log2(self.strides[-1] // self.strides[i]))
+            self.stages.append(
+                ModuleList([
+                    DualTokenBlock(
+                        dims,
+                        self.arch_settings['num_heads'][i],
+                        self.arch_settings['ffn_ratios'][i],
+                        downsample_steps=steps,
+                        num_global_tokens=math.prod(self.global_token_grid),
+                        token_mixing=self.arch_settings['token_mixing'],
+                        token_mlp_ratio=token_mlp_ratio,
+                        conv_mlp_ratio=conv_mlp_ratio,
+                        fusion_weight_init=fusion_weight_init,
+                        drop_path=float(drop_path_rates[block_index + j]))
+                    for j in range(depth)
+                ]))
+            block_index += depth
+        for i in self.out_indices:
+            self.add_module(f'norm{i}', nn.LayerNorm(embed_dims[i]))
+        self._freeze_stages()
+
+    def _parse_arch(self, arch: Union[str, dict]) -> dict:
+        keys = {'embed_dims', 'depths', 'num_heads', 'ffn_ratios',
+                'token_mixing'}
+        if isinstance(arch, str):
+            if arch.lower() not in self.arch_zoo:
+                raise ValueError(f'Unknown arch {arch!r}; choose one of '
+                                 f'{sorted(self.arch_zoo)} or pass a dict.')
+            return self.arch_zoo[arch.lower()]
+        if not isinstance(arch, dict) or set(arch) != keys:
+            raise ValueError(f'A custom arch must be a dict with exactly the '
+                             f'keys {sorted(keys)}, got {arch!r}.')
+        for key in keys - {'token_mixing'}:
+            if len(arch[key]) != self.num_stages:
+                raise ValueError(f'arch[{key!r}] needs one value per stage '
+                                 f'({self.num_stages}), got {arch[key]!r}.')
+        return dict(arch)
+
+    def _parse_out_indices(self, out_indices) -> Tuple[int, ...]:
+        if isinstance(out_indices, int):
+            out_indices = [out_indices]
+        parsed = []
+        for index in out_indices:
+            if not -self.num_stages <= index < self.num_stages:
+                raise ValueError(
+                    f'out_indices must be in [-{self.num_stages}, '
+                    f'{self.num_stages - 1}], got {index}.')
+            parsed.append(index % self.num_stages)
+        return tuple(sorted(set(parsed)))
+
+    def _frozen_modules(self):
+        if self.frozen_stages >= 0:
+            yield self.stem
+        for i in range(self.frozen_stages):
+            if i > 0:
+                yield self.merge_patches[i - 1]
+            yield self.stages[i]
+            if i in self.out_indices:
+                yield getattr(self, f'norm{i}')
+
+    def _freeze_stages(self):
+        if self.frozen_stages >= 0:
+            self.global_tokens.requires_grad = False
+        for module in self._frozen_modules():
+            module.eval()
+            for param in module.parameters():
+                param.requires_grad = False
+
+    def train(self, mode: bool = True):
+        super().train(mode)
+        self._freeze_stages()
+        if mode and self.norm_eval:
+            for module in self.modules():
+                if isinstance(module, _BatchNorm):
+                    module.eval()
+        return self
+
+    def forward(self, x: Tensor) -> Tuple[Tensor, ...]:
+        """Returns the feature maps of ``out_indices``, each (B, C_i, H_i, W_i)
+        with H_i = ceil(H / stride_i)."""
+        if x.dim() != 4 or x.shape[1] != self.in_channels:
+            raise ValueError(f'Expected input of shape (B, {self.in_channels},'
+                             f' H, W), got {tuple(x.shape)}.')
+        if min(x.shape[-2:]) < self.min_input_size:
+            raise ValueError(
+                f'Input height and width must be at least '
+                f'{self.min_input_size} (the backbone reduces by 32), got '
+                f'{tuple(x.shape[-2:])}: resize or pad the images.')
+        x = self.stem(x)  # (B, H / 8, W / 8, C0)
+        tokens = self.global_tokens.expand(x.shape[0], -1, -1, -1)
+        outs = []
+        for i, blocks in enumerate(self.stages):
+            if i > 0:
+                x, tokens = self.merge_patches[i - 1](x, tokens)
+            for block in blocks:
+                if self.with_cp and self.training:
+                    x, tokens = cp.checkpoint(
+                        block, x, tokens, use_reentrant=False)
+                else:
+                    x, tokens = block(x, tokens)
+            if i in self.out_indices:
+                out = getattr(self, f'norm{i}')(x)
+                outs.append(to_channels_first(out).contiguous())
+        return tuple(outs)

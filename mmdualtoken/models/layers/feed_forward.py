@@ -1,0 +1,89 @@
+import torch
+from mmengine.model import BaseModule
+from torch import Tensor, nn
+
+
+class BiDimensionalAttention(BaseModule):
+    """LightViT's bi-dimensional (channel and spatial) attention gate.
+
+    A channel gate from the mean token and a spatial gate from each token
+    together with the mean token, multiplied and applied to the input
+    (arXiv 2207.05557, Sec. 3.3).
+
+    Args:
+        embed_dims (int): Number of channels C.
+        reduce_ratio (float): Width of the reduced features relative to C.
+            Defaults to 0.25 as in LightViT.
+        init_cfg (dict, optional): Initialization config.
+    """
+
+    def __init__(self,
+                 embed_dims: int,
+                 reduce_ratio: float = 0.25,
+                 init_cfg=None):
+        super().__init__(init_cfg=init_cfg)
+        reduced_dims = int(embed_dims * reduce_ratio)
+        self.norm = nn.LayerNorm(embed_dims)
+        self.global_reduce = nn.Linear(embed_dims, reduced_dims)
+        self.local_reduce = nn.Linear(embed_dims, reduced_dims)
+        self.act = nn.GELU()
+        self.channel_select = nn.Linear(reduced_dims, embed_dims)
+        self.spatial_select = nn.Linear(reduced_dims * 2, 1)
+
+    def forward(self, x: Tensor) -> Tensor:
+        """x: (B, N, C) -> (B, N, C)."""
+        normed = self.norm(x)
+        global_feat = self.act(self.global_reduce(normed.mean(1, keepdim=True)))
+        local_feat = self.act(self.local_reduce(normed))
+        channel_gate = self.channel_select(global_feat).sigmoid()  # (B, 1, C)
+        spatial_gate = self.spatial_select(
+            torch.cat([local_feat, global_feat.expand_as(local_feat)],
+                      dim=-1)).sigmoid()  # (B, N, 1)
+        return x * channel_gate * spatial_gate
+
+
+class BiAttentionFFN(BaseModule):
+    """Channel MLP followed by bi-dimensional attention, as in LightViT.
+
+    Args:
+        embed_dims (int): Number of channels C.
+        ffn_ratio (float): Hidden width relative to C.
+        init_cfg (dict, optional): Initialization config.
+    """
+
+    def __init__(self, embed_dims: int, ffn_ratio: float, init_cfg=None):
+        super().__init__(init_cfg=init_cfg)
+        hidden_dims = int(embed_dims * ffn_ratio)
+        self.fc1 = nn.Linear(embed_dims, hidden_dims)
+        self.act = nn.GELU()
+        self.fc2 = nn.Linear(hidden_dims, embed_dims)
+        self.bi_attention = BiDimensionalAttention(embed_dims)
+
+    def forward(self, x: Tensor) -> Tensor:
+        """x: (B, N, C) -> (B, N, C)."""
+        return self.bi_attention(self.fc2(self.act(self.fc1(x))))
+
+
+class TokenMixingMLP(BaseModule):
+    """MLP-Mixer's token-mixing MLP over a fixed set of tokens.
+
+    Used on the global tokens of the "(mix)" variants instead of the channel
+    MLP: it mixes information across the grid cells, each channel alike.
+
+    Args:
+        num_tokens (int): Number of tokens N mixed (49 for a 7x7 grid).
+        hidden_ratio (float): Hidden width relative to N.
+        init_cfg (dict, optional): Initialization config.
+    """
+
+    def __init__(self, num_tokens: int, hidden_ratio: float, init_cfg=None):
+        super().__init__(init_cfg=init_cfg)
+        hidden_tokens = int(num_tokens * hidden_ratio)
+        self.fc1 = nn.Linear(num_tokens, hidden_tokens)
+        self.act = nn.GELU()
+        self.fc2 = nn.Linear(hidden_tokens, num_tokens)
+
+    def forward(self, x: Tensor) -> Tensor:
+        """x: (B, N, C) -> (B, N, C)."""
+        # Mix along the token axis: (B, N, C) -> (B, C, N) and back.
+        return self.fc2(self.act(self.fc1(x.transpose(1, 2)))).transpose(1, 2)

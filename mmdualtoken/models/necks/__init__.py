@@ -1,0 +1,3 @@
+from .token_projection_neck import TokenProjectionNeck
+
+__all__ = ['TokenProjectionNeck']

@@ -1,0 +1,15 @@
+"""The ``mmdualtoken`` registry scope.
+
+Its model registry is a child of mmengine's root, beside mmpretrain's,
+mmdet's and mmseg's, so a config under any of those default scopes can name
+``type='mmdualtoken.DualTokenViT'`` once ``mmdualtoken`` is imported
+(``custom_imports = dict(imports=['mmdualtoken'])``).
+"""
+from mmengine.registry import MODELS as MMENGINE_MODELS
+from mmengine.registry import Registry
+
+MODELS = Registry(
+    'model',
+    parent=MMENGINE_MODELS,
+    scope='mmdualtoken',
+    locations=['mmdualtoken.models'])

@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# Installs everything mmdualtoken needs into the active Python environment.
+# Idempotent: each step first checks what is already there, so a second run
+# installs and builds nothing. The mmcv wheel (built from source, since PyPI
+# ships none) is cached per torch version and Python tag, so another
+# environment on the same machine does not compile it again.
+set -euo pipefail
+
+PYTHON=${PYTHON:-python}
+TORCH_VERSION=2.14.1
+TORCHVISION_VERSION=0.29.1
+MMCV_VERSION=2.1.0
+CACHE_DIR=${MMDUALTOKEN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/mmdualtoken}
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+log() { printf '[install] %s\n' "$*"; }
+
+# Prints the installed versions of the named distributions as NAME==VERSION,
+# and exits non-zero if any one is missing or differs from the pinned version.
+satisfied() {
+    "$PYTHON" - "$@" <<'PY'
+import sys
+from importlib import metadata
+from packaging.requirements import Requirement
+ok = True
+for spec in sys.argv[1:]:
+    req = Requirement(spec)
+    try:
+        version = metadata.version(req.name)
+    except metadata.PackageNotFoundError:
+        ok = False
+        continue
+    ok &= req.specifier.contains(version, prereleases=True)
+sys.exit(0 if ok else 1)
+PY
+}
+
+pip_install() { "$PYTHON" -m pip install --no-input "$@"; }
+
+ensure() {
+    if satisfied "$@"; then
+        log "present: $*"
+    else
+        log "installing: $*"
+        pip_install "$@"
+    fi
+}
+
+"$PYTHON" -c 'import packaging' 2>/dev/null || pip_install packaging
+# setuptools: torch needs >= 77.0.3; mmcv's setup.py and mmengine's pkg:: lookup
+# import pkg_resources, which setuptools 81 removed.
+ensure 'setuptools>=77,<81' wheel ninja
+ensure "torch==$TORCH_VERSION" "torchvision==$TORCHVISION_VERSION"
+
+# The OpenMMLab releases that accept mmcv 2.1.0, plus what mmseg imports
+# without declaring it; opencv is held below 5, which mmcv 2.1 predates.
+ensure 'mmengine==0.10.7' 'mmdet==3.3.0' 'mmsegmentation==1.2.2' 'mmpretrain==1.2.0' \
+    addict yapf ftfy regex 'opencv-python<5' pycocotools pytest
+
+# mmengine and mmcv require opencv-python, whose cv2 needs libGL; servers often
+# lack it, so the headless build of the same release provides cv2 instead.
+if "$PYTHON" -c 'import cv2' 2>/dev/null; then
+    log "present: cv2"
+else
+    cv_version=$("$PYTHON" -c 'from importlib.metadata import version; print(version("opencv-python"))')
+    log "cv2 does not import (no libGL?): installing opencv-python-headless==$cv_version"
+    pip_install --no-deps --force-reinstall "opencv-python-headless==$cv_version"
+fi
+
+mmcv_ok() {
+    satisfied "mmcv==$MMCV_VERSION" &&
+        "$PYTHON" -c 'from mmcv.ops import nms, RoIAlign' 2>/dev/null
+}
+
+if mmcv_ok; then
+    log "present: mmcv==$MMCV_VERSION with ops"
+else
+    pytag=$("$PYTHON" -c 'import sys; print(f"cp{sys.version_info[0]}{sys.version_info[1]}")')
+    cuda=$("$PYTHON" -c 'import torch; print("cuda" if torch.cuda.is_available() else "cpu")')
+    wheel_dir="$CACHE_DIR/wheels/mmcv-$MMCV_VERSION-torch$TORCH_VERSION-$pytag-$cuda"
+    if ! ls "$wheel_dir"/mmcv-*.whl >/dev/null 2>&1; then
+        log "building mmcv $MMCV_VERSION with ops (several minutes, once per machine)"
+        build=$(mktemp -d)
+        trap 'rm -rf "$build"' EXIT
+        "$PYTHON" -m pip download --no-deps --no-binary :all: --no-build-isolation \
+            -d "$build" "mmcv==$MMCV_VERSION"
+        tar -xzf "$build"/mmcv-$MMCV_VERSION.tar.gz -C "$build"
+        # torch >= 2.10 headers need C++20; mmcv 2.1.0 hard-codes C++17
+        # (open-mmlab/mmcv#3341).
+        sed -i 's/-std=c++17/-std=c++20/g' "$build/mmcv-$MMCV_VERSION/setup.py"
+        [ "$cuda" = cuda ] && export FORCE_CUDA=1
+        MMCV_WITH_OPS=1 MAX_JOBS=${MAX_JOBS:-$(nproc)} "$PYTHON" -m pip wheel \
+            --no-deps --no-build-isolation -w "$build/dist" "$build/mmcv-$MMCV_VERSION"
+        mkdir -p "$wheel_dir"
+        # Copy then rename, so an interrupted build never leaves a partial wheel.
+        for whl in "$build"/dist/mmcv-*.whl; do
+            cp "$whl" "$wheel_dir/.$(basename "$whl").part"
+            mv "$wheel_dir/.$(basename "$whl").part" "$wheel_dir/$(basename "$whl")"
+        done
+    fi
+    log "installing cached mmcv wheel from $wheel_dir"
+    pip_install --no-deps --force-reinstall "$wheel_dir"/mmcv-*.whl
+    mmcv_ok || { log "mmcv ops failed to import after install"; exit 1; }
+fi
+
+if satisfied mmdualtoken && "$PYTHON" -c 'import mmdualtoken' 2>/dev/null \
+        && [ "$("$PYTHON" -c 'import mmdualtoken, os; print(os.path.dirname(os.path.dirname(os.path.abspath(mmdualtoken.__file__))))')" = "$ROOT" ]; then
+    log "present: mmdualtoken (editable, $ROOT)"
+else
+    log "installing mmdualtoken from $ROOT (editable)"
+    pip_install --no-deps --no-build-isolation -e "$ROOT"
+fi
