@@ -10,6 +10,8 @@ from typing import Any, List, Sequence
 import torch
 from mmengine.analysis import FlopAnalyzer, parameter_count
 from mmengine.analysis.jit_handles import get_shape
+from mmengine.config import Config
+from mmengine.registry import MODELS, init_default_scope
 from torch import nn
 
 
@@ -40,3 +42,27 @@ def get_complexity(model: nn.Module,
         scaled_dot_product_attention_flop_jit)
     analyzer.unsupported_ops_warnings(False).uncalled_modules_warnings(False)
     return dict(params=parameter_count(model)[''], flops=analyzer.total())
+
+
+class TensorForward(nn.Module):
+    """Calls a task model's ``tensor`` mode (no data samples, no
+    post-processing), which the jit counter can trace."""
+
+    def __init__(self, model: nn.Module):
+        super().__init__()
+        self.model = model
+
+    def forward(self, inputs: torch.Tensor):
+        return self.model(inputs, mode='tensor')
+
+
+def get_config_complexity(config: str,
+                          input_shape: Sequence[int] = (3, 224, 224),
+                          cfg_options: dict = None) -> dict:
+    """Builds the model of an mmpretrain, mmdet or mmseg config and counts
+    its parameters and FLOPs, as :func:`get_complexity`."""
+    cfg = Config.fromfile(config)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    init_default_scope(cfg.get('default_scope', 'mmdualtoken'))
+    return get_complexity(TensorForward(MODELS.build(cfg.model)), input_shape)
