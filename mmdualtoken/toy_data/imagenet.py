@@ -4,20 +4,21 @@ import os.path as osp
 
 import numpy as np
 
-from .drawing import SHAPES, paint, shape_mask, textured_background, write_image
+from .drawing import SHAPES, TEXTURES, paint, shape_mask, texture, write_image
 
 # One synthetic WordNet-style id per class: the folder names of train/.
-IMAGENET_CLASSES = SHAPES
+IMAGENET_CLASSES = TEXTURES
 WNIDS = tuple(f'n9{index:07d}' for index in range(len(IMAGENET_CLASSES)))
 
 
 def _draw_sample(rng: np.random.Generator, label: int,
                  size: int) -> np.ndarray:
-    image = textured_background(rng, size, size)
-    radius = rng.uniform(size * 0.22, size * 0.4)
-    center = rng.uniform(radius * 0.8, size - radius * 0.8, size=2)
+    image = texture(rng, IMAGENET_CLASSES[label], size, size)
+    # A distractor: a random plain shape hiding part of the texture.
+    radius = rng.uniform(size * 0.1, size * 0.25)
+    center = rng.uniform(0, size, size=2)
     paint(image,
-          shape_mask(rng, IMAGENET_CLASSES[label], size, size, center,
+          shape_mask(rng, str(rng.choice(SHAPES)), size, size, center,
                      radius), rng)
     return image
 
@@ -32,8 +33,8 @@ def make_toy_imagenet(root: str,
     ``meta/val.txt`` (``path label`` per line) that mmpretrain's ImageNet
     dataset reads.
 
-    Classes are shapes (square, disc, triangle, cross) of random size,
-    position, rotation and colour on a random textured background.
+    Classes are textures (stripes, checker, dots, blotches) of random
+    scale, orientation and colours, partly hidden by a random plain shape.
 
     Returns:
         str: ``root``.

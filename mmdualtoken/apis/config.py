@@ -1,0 +1,94 @@
+"""Config handling shared by ``tools/train.py`` and ``tools/test.py``.
+
+The config's ``default_scope`` (``mmpretrain``, ``mmdet`` or ``mmseg``)
+decides which task library runs; everything here works for all three.
+"""
+import os
+import os.path as osp
+from typing import Optional
+
+import torch
+import torch.distributed as torch_dist
+from mmengine.config import Config
+from mmengine.logging import print_log
+
+TASK_SCOPES = ('mmpretrain', 'mmdet', 'mmseg')
+
+
+def load_config(path: str,
+                cfg_options: Optional[dict] = None,
+                work_dir: Optional[str] = None,
+                launcher: str = 'none') -> Config:
+    """Reads a config, applies overrides and picks the work dir.
+
+    The work dir is, in order: ``work_dir``, the config's ``work_dir``, or
+    ``./work_dirs/<config name>`` as in the OpenMMLab tools.
+    """
+    if not osp.isfile(path):
+        raise FileNotFoundError(
+            f'Config {path!r} does not exist; pass a file under configs/.')
+    cfg = Config.fromfile(path)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    scope = cfg.get('default_scope')
+    if scope not in TASK_SCOPES:
+        raise ValueError(f'{path}: default_scope must be one of '
+                         f'{TASK_SCOPES} (inherit a task library _base_), '
+                         f'got {scope!r}.')
+    cfg.launcher = launcher
+    if work_dir is not None:
+        cfg.work_dir = work_dir
+    elif cfg.get('work_dir') is None:
+        cfg.work_dir = osp.join('./work_dirs',
+                                osp.splitext(osp.basename(path))[0])
+    adapt_to_device(cfg)
+    return cfg
+
+
+def _replace_sync_bn(node) -> int:
+    """Turns every ``SyncBN`` norm config into ``BN``; counts them."""
+    count = 0
+    if isinstance(node, dict):
+        if node.get('type') == 'SyncBN':
+            node['type'] = 'BN'
+            count += 1
+        for value in node.values():
+            count += _replace_sync_bn(value)
+    elif isinstance(node, (list, tuple)):
+        count += sum(_replace_sync_bn(value) for value in node)
+    return count
+
+
+def adapt_to_device(cfg: Config) -> None:
+    """Makes a config written for CUDA machines run on CPU processes.
+
+    Without CUDA: the distributed backend becomes ``gloo``; distributed
+    runs wrap the model in :class:`CPUDistributedDataParallel`; ``SyncBN``
+    (which needs CUDA) becomes ``BN``. With CUDA nothing changes.
+    """
+    if torch.cuda.is_available():
+        return
+    cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})
+    cfg.env_cfg.dist_cfg.backend = 'gloo'
+    if cfg.launcher != 'none' and cfg.get('model_wrapper_cfg') is None:
+        cfg.model_wrapper_cfg = dict(
+            type='mmdualtoken.CPUDistributedDataParallel',
+            find_unused_parameters=cfg.get('find_unused_parameters', False))
+    if _replace_sync_bn(cfg.model):
+        print_log('No CUDA device: SyncBN layers run as BN.', 'current')
+
+
+def init_cpu_process_group(cfg: Config) -> None:
+    """Joins a ``gloo`` process group for a CPU run under torchrun.
+
+    mmengine's own ``init_dist('pytorch')`` calls ``torch.cuda.set_device``
+    and so fails without CUDA; the runner skips it when a group exists.
+    """
+    if (cfg.launcher == 'pytorch' and not torch.cuda.is_available()
+            and not torch_dist.is_initialized()):
+        torch_dist.init_process_group(backend='gloo')
+
+
+def set_local_rank(local_rank: int) -> None:
+    """Exports LOCAL_RANK as the OpenMMLab tools do for old launchers."""
+    os.environ.setdefault('LOCAL_RANK', str(local_rank))

@@ -1,0 +1,91 @@
+"""Training entry point shared by classification, detection and
+segmentation configs (``tools/train.py``)."""
+import argparse
+from typing import Optional, Sequence
+
+import torch
+from mmengine.config import DictAction
+from mmengine.registry import RUNNERS
+from mmengine.runner import Runner
+
+from .config import init_cpu_process_group, load_config, set_local_rank
+
+
+def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description='Train a DualToken-ViT model (mmpretrain, mmdet or mmseg '
+        'config).')
+    parser.add_argument('config', help='train config file path')
+    parser.add_argument(
+        '--work-dir',
+        help='where logs and checkpoints go (default: '
+        './work_dirs/<config name>)')
+    parser.add_argument(
+        '--resume',
+        nargs='?',
+        type=str,
+        const='auto',
+        help='resume from CKPT, or without CKPT from the latest checkpoint '
+        'in the work dir')
+    parser.add_argument(
+        '--amp',
+        action='store_true',
+        help='automatic mixed precision (needs a CUDA device)')
+    parser.add_argument(
+        '--auto-scale-lr',
+        action='store_true',
+        help='scale the lr by the actual / the config\'s base batch size')
+    parser.add_argument(
+        '--no-validate',
+        action='store_true',
+        help='skip validation during training')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config settings, key=value')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args(argv)
+    set_local_rank(args.local_rank)
+    return args
+
+
+def main(argv: Optional[Sequence[str]] = None) -> None:
+    args = parse_args(argv)
+    cfg = load_config(args.config, args.cfg_options, args.work_dir,
+                      args.launcher)
+
+    if args.amp:
+        if not torch.cuda.is_available():
+            raise SystemExit(
+                '--amp needs a CUDA device (mmengine\'s AmpOptimWrapper); '
+                'this machine has none. Train without --amp on CPU.')
+        cfg.optim_wrapper.type = 'AmpOptimWrapper'
+        cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+
+    if args.auto_scale_lr:
+        if 'base_batch_size' not in cfg.get('auto_scale_lr', {}):
+            raise SystemExit(
+                '--auto-scale-lr needs auto_scale_lr.base_batch_size in the '
+                'config.')
+        cfg.auto_scale_lr.enable = True
+
+    if args.resume == 'auto':
+        cfg.resume = True
+        cfg.load_from = None
+    elif args.resume is not None:
+        cfg.resume = True
+        cfg.load_from = args.resume
+
+    if args.no_validate:
+        cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
+
+    init_cpu_process_group(cfg)
+    runner = (Runner.from_cfg(cfg)
+              if 'runner_type' not in cfg else RUNNERS.build(cfg))
+    runner.train()
