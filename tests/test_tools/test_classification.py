@@ -1,0 +1,110 @@
+"""Classification end to end: toy ImageNet through tools/train.py,
+tools/test.py and the distributed launchers, on CPU processes."""
+from pathlib import Path
+
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.registry import init_default_scope
+from mmpretrain.registry import MODELS
+
+from helpers import REPO, make_toy, parse_test_metrics, run_tool
+
+DEMO = REPO / 'configs/classification/demo/dt_vit_t_toy_imagenet.py'
+CONFIGS = sorted((REPO / 'configs/classification').glob('dt_vit_*.py'))
+
+
+@pytest.fixture(scope='module')
+def trained(toy_root):
+    """Trains the demo once: returns (work dir, checkpoint)."""
+    make_toy(toy_root, 'cls')
+    work_dir = toy_root / 'work_dirs/cls'
+    run_tool(toy_root, 'tools/train.py', DEMO, '--work-dir', work_dir)
+    return work_dir, work_dir / 'epoch_30.pth'
+
+
+def untrained_checkpoint(config: Path, path: Path) -> Path:
+    init_default_scope('mmpretrain')
+    model = MODELS.build(Config.fromfile(str(config)).model)
+    model.init_weights()
+    torch.save(dict(state_dict=model.state_dict()), path)
+    return path
+
+
+@pytest.mark.parametrize('config', CONFIGS, ids=lambda p: p.stem)
+def test_config_builds_and_predicts_logits(config):
+    init_default_scope('mmpretrain')
+    cfg = Config.fromfile(str(config))
+    assert cfg.model.backbone.type == 'mmdualtoken.DualTokenViT'
+    model = MODELS.build(cfg.model).eval()
+    logits = model(torch.rand(2, 3, 224, 224), mode='tensor')
+    assert logits.shape == (2, 1000)
+
+
+def test_recipe_matches_the_paper():
+    cfg = Config.fromfile(str(CONFIGS[-1]))
+    assert cfg.optim_wrapper.optimizer.lr == 1e-3
+    assert cfg.optim_wrapper.optimizer.weight_decay == 0.04
+    assert cfg.optim_wrapper.paramwise_cfg.custom_keys[
+        '.global_tokens'].decay_mult == 0
+    assert cfg.train_cfg.max_epochs == 300
+    assert cfg.train_dataloader.batch_size == 128
+    assert cfg.model.backbone.drop_path_rate == 0.1
+
+
+def test_train_then_test_beats_chance_and_untrained_model(toy_root, trained):
+    work_dir, checkpoint = trained
+    result = run_tool(toy_root, 'tools/test.py', DEMO, checkpoint,
+                      '--work-dir', work_dir / 'test')
+    top1 = parse_test_metrics(result.stdout)['accuracy/top1']
+
+    untrained = untrained_checkpoint(DEMO, work_dir / 'untrained.pth')
+    result = run_tool(toy_root, 'tools/test.py', DEMO, untrained,
+                      '--work-dir', work_dir / 'test_untrained')
+    untrained_top1 = parse_test_metrics(result.stdout)['accuracy/top1']
+    # 4 balanced classes: chance is 25 %.
+    assert top1 >= 38, top1
+    assert top1 >= untrained_top1 + 10, (top1, untrained_top1)
+
+
+def test_checkpoint_loads_into_a_backbone_with_pretrained_prefix(trained):
+    from mmdualtoken.models import DualTokenViT
+    _, checkpoint = trained
+    backbone = DualTokenViT(arch='t', out_indices=(0, 1, 2), init_cfg=dict(
+        type='Pretrained', checkpoint=str(checkpoint), prefix='backbone.'))
+    backbone.init_weights()
+    saved = torch.load(checkpoint)['state_dict']  # weights_only=True
+    torch.testing.assert_close(backbone.global_tokens,
+                               saved['backbone.global_tokens'])
+
+
+def test_resume_continues_from_the_checkpoint(toy_root, trained):
+    work_dir, _ = trained
+    resumed = toy_root / 'work_dirs/cls_resumed'
+    result = run_tool(toy_root, 'tools/train.py', DEMO, '--work-dir', resumed,
+                      '--resume', work_dir / 'epoch_30.pth', '--cfg-options',
+                      'train_cfg.max_epochs=31')
+    assert 'resumed epoch: 30' in result.stdout + result.stderr
+    assert (resumed / 'epoch_31.pth').is_file()
+
+
+def test_amp_without_cuda_stops_with_a_clear_message(toy_root):
+    result = run_tool(toy_root, 'tools/train.py', DEMO, '--amp', check=False,
+                      env=dict(CUDA_VISIBLE_DEVICES=''))
+    assert result.returncode != 0
+    assert '--amp needs a CUDA device' in result.stderr
+
+
+def test_two_process_training_and_testing_agree_with_one(toy_root, trained):
+    work_dir, checkpoint = trained
+    dist_dir = toy_root / 'work_dirs/cls_dist'
+    run_tool(toy_root, 'tools/dist_train.sh', DEMO, 2, '--work-dir', dist_dir,
+             '--cfg-options', 'train_cfg.max_epochs=2')
+    assert (dist_dir / 'epoch_2.pth').is_file()
+
+    single = run_tool(toy_root, 'tools/test.py', DEMO, checkpoint,
+                      '--work-dir', work_dir / 'test_single')
+    double = run_tool(toy_root, 'tools/dist_test.sh', DEMO, checkpoint, 2,
+                      '--work-dir', work_dir / 'test_dist')
+    assert (parse_test_metrics(double.stdout)['accuracy/top1'] ==
+            pytest.approx(parse_test_metrics(single.stdout)['accuracy/top1']))
