@@ -1,6 +1,6 @@
 """DualToken-ViT for the OpenMMLab task libraries."""
 from .engine import allow_mmengine_checkpoint_types
-from .models import DualTokenViT, TokenProjectionNeck  # noqa: F401
+from .models import DualTokenViT, StrideFourLevel, TokenProjectionNeck  # noqa: F401,E501
 
 __version__ = '0.1.0'
 

@@ -1,4 +1,4 @@
 from .backbones import DualTokenViT
-from .necks import TokenProjectionNeck
+from .necks import StrideFourLevel, TokenProjectionNeck
 
-__all__ = ['DualTokenViT', 'TokenProjectionNeck']
+__all__ = ['DualTokenViT', 'StrideFourLevel', 'TokenProjectionNeck']
