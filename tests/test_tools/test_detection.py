@@ -1,0 +1,101 @@
+"""Detection and instance segmentation: configs build and run on odd
+sizes; toy COCO end to end through tools/train.py and tools/test.py."""
+import json
+
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.registry import init_default_scope
+from mmdet.registry import MODELS
+from mmdet.testing import demo_mm_inputs
+from pycocotools.coco import COCO
+from pycocotools.cocoeval import COCOeval
+
+from helpers import REPO, make_toy, parse_test_metrics, run_tool
+
+DEMO = REPO / 'configs/detection/demo/maskrcnn_dt_vit_t_toy_coco.py'
+CONFIGS = sorted((REPO / 'configs/detection').glob('*.py'))
+
+
+@pytest.mark.parametrize('config', CONFIGS, ids=lambda p: p.stem)
+def test_config_builds_and_runs_on_odd_sizes(config):
+    init_default_scope('mmdet')
+    cfg = Config.fromfile(str(config))
+    cfg.model.backbone.init_cfg = None  # no ImageNet checkpoint here
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    with_mask = 'roi_head' in cfg.model
+    packed = demo_mm_inputs(
+        2, [(3, 333, 501), (3, 333, 501)], num_items=[3, 2],
+        num_classes=80, with_mask=with_mask)
+
+    model.train()
+    losses = model(**model.data_preprocessor(packed, True), mode='loss')
+    total = sum(v.sum() for k, v in losses.items() if 'loss' in k)
+    assert torch.isfinite(total)
+    total.backward()
+    assert model.backbone.global_tokens.grad is not None
+
+    model.eval()
+    with torch.no_grad():
+        results = model(**model.data_preprocessor(packed, False),
+                        mode='predict')
+    assert len(results) == 2
+    bboxes = results[0].pred_instances.bboxes
+    assert bboxes.shape[-1] == 4
+    if with_mask and len(bboxes):
+        assert results[0].pred_instances.masks.shape[-2:] == (333, 501)
+
+
+def test_maskrcnn_keeps_five_levels_at_strides_4_to_64():
+    init_default_scope('mmdet')
+    cfg = Config.fromfile(str(REPO / 'configs/detection/maskrcnn_dt_vit_1x.py'))
+    cfg.model.backbone.init_cfg = None
+    assert cfg.model.backbone.arch == 's'
+    model = MODELS.build(cfg.model).eval()
+    feats = model.extract_feat(torch.rand(1, 3, 320, 480))
+    assert [f.shape[-2:] for f in feats] == [
+        (320 // s, 480 // s) for s in (4, 8, 16, 32, 64)]
+
+
+@pytest.fixture(scope='module')
+def trained(toy_root):
+    make_toy(toy_root, 'det')
+    work_dir = toy_root / 'work_dirs/det'
+    run_tool(toy_root, 'tools/train.py', DEMO, '--work-dir', work_dir)
+    return work_dir, work_dir / 'epoch_8.pth'
+
+
+def test_train_then_test_beats_the_untrained_model(toy_root, trained):
+    work_dir, checkpoint = trained
+    prefix = work_dir / 'results'
+    output = run_tool(toy_root, 'tools/test.py', DEMO, checkpoint,
+                      '--work-dir', work_dir / 'test', '--out', prefix).stdout
+    metrics = parse_test_metrics(output)
+
+    init_default_scope('mmdet')
+    model = MODELS.build(Config.fromfile(str(DEMO)).model)
+    model.init_weights()
+    untrained = work_dir / 'untrained.pth'
+    torch.save(dict(state_dict=model.state_dict()), untrained)
+    baseline = parse_test_metrics(
+        run_tool(toy_root, 'tools/test.py', DEMO, untrained, '--work-dir',
+                 work_dir / 'test_untrained').stdout)
+    for metric in ('coco/bbox_mAP', 'coco/segm_mAP'):
+        assert metrics[metric] >= baseline[metric] + 0.05, (metric, metrics,
+                                                            baseline)
+
+    # --out wrote COCO-format results that pycocotools evaluates alike.
+    ground_truth = COCO(
+        str(toy_root / 'data/toy/coco/annotations/instances_val2017.json'))
+    for iou_type in ('bbox', 'segm'):
+        with open(f'{prefix}.{iou_type}.json') as f:
+            assert json.load(f), iou_type
+        evaluator = COCOeval(ground_truth,
+                             ground_truth.loadRes(f'{prefix}.{iou_type}.json'),
+                             iou_type)
+        evaluator.evaluate()
+        evaluator.accumulate()
+        evaluator.summarize()
+        assert evaluator.stats[0] == pytest.approx(
+            metrics[f'coco/{iou_type}_mAP'], abs=1e-3)

@@ -1,0 +1,93 @@
+"""Semantic segmentation: configs build and run on odd sizes; toy ADE20K
+end to end through tools/train.py and tools/test.py."""
+import numpy as np
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.registry import init_default_scope
+from mmengine.structures import PixelData
+from mmseg.registry import MODELS
+from mmseg.structures import SegDataSample
+from PIL import Image
+
+from helpers import REPO, make_toy, parse_test_metrics, run_tool
+
+DEMO = REPO / 'configs/segmentation/demo/deeplabv3_dt_vit_t_toy_ade20k.py'
+CONFIGS = sorted((REPO / 'configs/segmentation').glob('*.py'))
+SIZE = (333, 501)
+
+
+def batch(num_classes: int) -> dict:
+    samples = []
+    for _ in range(2):
+        sample = SegDataSample(metainfo=dict(img_shape=SIZE, ori_shape=SIZE))
+        sample.gt_sem_seg = PixelData(
+            data=torch.randint(0, num_classes, (1, *SIZE)))
+        samples.append(sample)
+    images = [torch.randint(0, 256, (3, *SIZE), dtype=torch.uint8)
+              for _ in range(2)]
+    return dict(inputs=images, data_samples=samples)
+
+
+@pytest.mark.parametrize('config', CONFIGS, ids=lambda p: p.stem)
+def test_config_builds_and_predicts_input_sized_label_maps(config):
+    init_default_scope('mmseg')
+    cfg = Config.fromfile(str(config))
+    cfg.model.backbone.init_cfg = None  # no ImageNet checkpoint here
+    cfg.model.data_preprocessor.size = None  # odd sizes, no crop padding
+    cfg.model.data_preprocessor.size_divisor = None
+    # A single CPU process: SyncBN as BN, as the tools do.
+    cfg.model.decode_head.norm_cfg = cfg.model.auxiliary_head.norm_cfg = \
+        dict(type='BN', requires_grad=True)
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+
+    model.train()
+    data = model.data_preprocessor(batch(150), True)
+    losses = model(**data, mode='loss')
+    total = sum(v for k, v in losses.items() if 'loss' in k)
+    assert torch.isfinite(total)
+    total.backward()
+
+    model.eval()
+    with torch.no_grad():
+        results = model(**model.data_preprocessor(batch(150), False),
+                        mode='predict')
+    assert [r.pred_sem_seg.data.shape for r in results] == [(1, *SIZE)] * 2
+
+
+@pytest.fixture(scope='module')
+def trained(toy_root):
+    make_toy(toy_root, 'seg')
+    work_dir = toy_root / 'work_dirs/seg'
+    run_tool(toy_root, 'tools/train.py', DEMO, '--work-dir', work_dir)
+    return work_dir, work_dir / 'iter_240.pth'
+
+
+def test_train_then_test_beats_the_untrained_model(toy_root, trained):
+    work_dir, checkpoint = trained
+    out_dir = work_dir / 'label_maps'
+    metrics = parse_test_metrics(
+        run_tool(toy_root, 'tools/test.py', DEMO, checkpoint, '--work-dir',
+                 work_dir / 'test', '--out', out_dir).stdout)
+
+    init_default_scope('mmseg')
+    cfg = Config.fromfile(str(DEMO))
+    cfg.model.decode_head.norm_cfg = cfg.model.auxiliary_head.norm_cfg = \
+        dict(type='BN', requires_grad=True)
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    untrained = work_dir / 'untrained.pth'
+    torch.save(dict(state_dict=model.state_dict()), untrained)
+    baseline = parse_test_metrics(
+        run_tool(toy_root, 'tools/test.py', DEMO, untrained, '--work-dir',
+                 work_dir / 'test_untrained').stdout)
+    assert metrics['mIoU'] >= baseline['mIoU'] + 10, (metrics, baseline)
+
+    # --out DIR wrote one label map per validation image, at its size.
+    images = sorted((toy_root / 'data/toy/ade20k/images/validation').glob(
+        '*.jpg'))
+    maps = sorted(out_dir.glob('*.png'))
+    assert [m.stem for m in maps] == [i.stem for i in images]
+    label_map = np.asarray(Image.open(maps[0]))
+    assert label_map.shape == Image.open(images[0]).size[::-1]
