@@ -40,3 +40,20 @@ def parse_test_metrics(output: str) -> dict:
         except ValueError:
             break
     return metrics
+
+
+def save_untrained_checkpoint(config: Path, path: Path) -> Path:
+    """Saves the freshly initialized model of a config (the baseline a
+    trained model must beat) as a checkpoint tools/test.py can load."""
+    import torch
+    from mmengine.config import Config
+    from mmengine.registry import MODELS, init_default_scope
+
+    import mmdualtoken  # noqa: F401  (registers the modules)
+
+    cfg = Config.fromfile(str(config))
+    init_default_scope(cfg.default_scope)
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    torch.save(dict(state_dict=model.state_dict()), path)
+    return path

@@ -3,13 +3,14 @@
 The config's ``default_scope`` (``mmpretrain``, ``mmdet`` or ``mmseg``)
 decides which task library runs; everything here works for all three.
 """
+import argparse
 import os
 import os.path as osp
 from typing import Optional
 
 import torch
 import torch.distributed as torch_dist
-from mmengine.config import Config
+from mmengine.config import Config, DictAction
 from mmengine.logging import print_log
 
 TASK_SCOPES = ('mmpretrain', 'mmdet', 'mmseg')
@@ -87,6 +88,22 @@ def init_cpu_process_group(cfg: Config) -> None:
     if (cfg.launcher == 'pytorch' and not torch.cuda.is_available()
             and not torch_dist.is_initialized()):
         torch_dist.init_process_group(backend='gloo')
+
+
+def add_common_args(parser: argparse.ArgumentParser) -> None:
+    """Adds the arguments train.py and test.py share with the OpenMMLab
+    tools: ``--cfg-options``, ``--launcher`` and ``--local-rank``."""
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config settings, key=value')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
 
 
 def set_local_rank(local_rank: int) -> None:

@@ -1,14 +1,13 @@
 """Classification end to end: toy ImageNet through tools/train.py,
 tools/test.py and the distributed launchers, on CPU processes."""
-from pathlib import Path
-
 import pytest
 import torch
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmpretrain.registry import MODELS
 
-from helpers import REPO, make_toy, parse_test_metrics, run_tool
+from helpers import (REPO, make_toy, parse_test_metrics, run_tool,
+                     save_untrained_checkpoint)
 
 DEMO = REPO / 'configs/classification/demo/dt_vit_t_toy_imagenet.py'
 CONFIGS = sorted((REPO / 'configs/classification').glob('dt_vit_*.py'))
@@ -21,14 +20,6 @@ def trained(toy_root):
     work_dir = toy_root / 'work_dirs/cls'
     run_tool(toy_root, 'tools/train.py', DEMO, '--work-dir', work_dir)
     return work_dir, work_dir / 'epoch_30.pth'
-
-
-def untrained_checkpoint(config: Path, path: Path) -> Path:
-    init_default_scope('mmpretrain')
-    model = MODELS.build(Config.fromfile(str(config)).model)
-    model.init_weights()
-    torch.save(dict(state_dict=model.state_dict()), path)
-    return path
 
 
 @pytest.mark.parametrize('config', CONFIGS, ids=lambda p: p.stem)
@@ -58,7 +49,7 @@ def test_train_then_test_beats_chance_and_untrained_model(toy_root, trained):
                       '--work-dir', work_dir / 'test')
     top1 = parse_test_metrics(result.stdout)['accuracy/top1']
 
-    untrained = untrained_checkpoint(DEMO, work_dir / 'untrained.pth')
+    untrained = save_untrained_checkpoint(DEMO, work_dir / 'untrained.pth')
     result = run_tool(toy_root, 'tools/test.py', DEMO, untrained,
                       '--work-dir', work_dir / 'test_untrained')
     untrained_top1 = parse_test_metrics(result.stdout)['accuracy/top1']

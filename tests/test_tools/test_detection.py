@@ -11,7 +11,8 @@ from mmdet.testing import demo_mm_inputs
 from pycocotools.coco import COCO
 from pycocotools.cocoeval import COCOeval
 
-from helpers import REPO, make_toy, parse_test_metrics, run_tool
+from helpers import (REPO, make_toy, parse_test_metrics, run_tool,
+                     save_untrained_checkpoint)
 
 DEMO = REPO / 'configs/detection/demo/maskrcnn_dt_vit_t_toy_coco.py'
 CONFIGS = sorted((REPO / 'configs/detection').glob('*.py'))
@@ -73,11 +74,7 @@ def test_train_then_test_beats_the_untrained_model(toy_root, trained):
                       '--work-dir', work_dir / 'test', '--out', prefix).stdout
     metrics = parse_test_metrics(output)
 
-    init_default_scope('mmdet')
-    model = MODELS.build(Config.fromfile(str(DEMO)).model)
-    model.init_weights()
-    untrained = work_dir / 'untrained.pth'
-    torch.save(dict(state_dict=model.state_dict()), untrained)
+    untrained = save_untrained_checkpoint(DEMO, work_dir / 'untrained.pth')
     baseline = parse_test_metrics(
         run_tool(toy_root, 'tools/test.py', DEMO, untrained, '--work-dir',
                  work_dir / 'test_untrained').stdout)

@@ -10,7 +10,8 @@ from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 from PIL import Image
 
-from helpers import REPO, make_toy, parse_test_metrics, run_tool
+from helpers import (REPO, make_toy, parse_test_metrics, run_tool,
+                     save_untrained_checkpoint)
 
 DEMO = REPO / 'configs/segmentation/demo/deeplabv3_dt_vit_t_toy_ade20k.py'
 CONFIGS = sorted((REPO / 'configs/segmentation').glob('*.py'))
@@ -71,14 +72,7 @@ def test_train_then_test_beats_the_untrained_model(toy_root, trained):
         run_tool(toy_root, 'tools/test.py', DEMO, checkpoint, '--work-dir',
                  work_dir / 'test', '--out', out_dir).stdout)
 
-    init_default_scope('mmseg')
-    cfg = Config.fromfile(str(DEMO))
-    cfg.model.decode_head.norm_cfg = cfg.model.auxiliary_head.norm_cfg = \
-        dict(type='BN', requires_grad=True)
-    model = MODELS.build(cfg.model)
-    model.init_weights()
-    untrained = work_dir / 'untrained.pth'
-    torch.save(dict(state_dict=model.state_dict()), untrained)
+    untrained = save_untrained_checkpoint(DEMO, work_dir / 'untrained.pth')
     baseline = parse_test_metrics(
         run_tool(toy_root, 'tools/test.py', DEMO, untrained, '--work-dir',
                  work_dir / 'test_untrained').stdout)

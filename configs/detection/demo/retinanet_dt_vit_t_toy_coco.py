@@ -9,7 +9,9 @@ data_root = 'data/toy/coco/'
 metainfo = dict(classes=('square', 'disc', 'triangle'))
 image_scale = (128, 128)
 
-model = dict(backbone=dict(init_cfg=None, norm_eval=False), bbox_head=dict(num_classes=3))
+model = dict(
+    backbone=dict(init_cfg=None, norm_eval=False),
+    bbox_head=dict(num_classes=3))
 
 train_pipeline = [
     dict(type='LoadImageFromFile'),

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Shared by dist_train.sh and dist_test.sh: runs SCRIPT under torchrun.
+#   tools/dist_launch.sh SCRIPT NUM_PROCS_PER_NODE [script args...]
+# Multi-node: set NNODES, NODE_RANK, MASTER_ADDR and PORT on every node.
+set -euo pipefail
+SCRIPT=$1
+NPROCS=$2
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+NNODES=${NNODES:-1}
+NODE_RANK=${NODE_RANK:-0}
+MASTER_ADDR=${MASTER_ADDR:-127.0.0.1}
+# One node: any free port. Several nodes must agree: PORT or 29500.
+if [ -z "${PORT:-}" ]; then
+    if [ "$NNODES" -eq 1 ]; then
+        PORT=$(python "$ROOT/tools/free_port.py")
+    else
+        PORT=29500
+    fi
+fi
+PYTHONPATH="$ROOT:${PYTHONPATH:-}" exec torchrun \
+    --nnodes="$NNODES" \
+    --node_rank="$NODE_RANK" \
+    --master_addr="$MASTER_ADDR" \
+    --master_port="$PORT" \
+    --nproc_per_node="$NPROCS" \
+    "$ROOT/tools/$SCRIPT" "${@:3}" --launcher pytorch
