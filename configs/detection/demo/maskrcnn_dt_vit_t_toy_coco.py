@@ -50,9 +50,9 @@ test_dataloader = val_dataloader
 val_evaluator = dict(ann_file=data_root + 'annotations/instances_val2017.json')
 test_evaluator = val_evaluator
 
-# Short schedule: 8 epochs of 40 iterations, steps at 6 and 7, 100 warm-up
+# Short schedule: 6 epochs of 40 iterations, steps at 4 and 5, 100 warm-up
 # iterations.
-max_epochs = 8
+max_epochs = 6
 train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0,
@@ -62,7 +62,7 @@ param_scheduler = [
         begin=0,
         end=max_epochs,
         by_epoch=True,
-        milestones=[6, 7],
+        milestones=[4, 5],
         gamma=0.1),
 ]
 default_hooks = dict(

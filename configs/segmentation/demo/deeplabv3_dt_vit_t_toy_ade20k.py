@@ -1,11 +1,11 @@
 # DeepLabv3 with DualToken-ViT-T trained from scratch on the toy ADE20K
 # written by tools/make_toy_data.py: the real config with data, crop size
-# (128) and a short schedule swapped in. No ImageNet checkpoint: the
+# (96, from 128 px images) and a short schedule swapped in. No ImageNet checkpoint: the
 # backbone starts from its own initialization.
 _base_ = '../deeplabv3_dt_vit_t_4xb4_80k_ade20k_512x512.py'
 
 data_root = 'data/toy/ade20k'
-crop_size = (128, 128)
+crop_size = (96, 96)
 scale = (512, 128)
 
 model = dict(
