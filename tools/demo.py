@@ -74,7 +74,8 @@ def train_and_test(task: str, work_root: str) -> list:
         config = osp.join('configs', config)
         print(f'== {name}: training (log in {work_dir})', flush=True)
         start = time.perf_counter()
-        run('tools/train.py', config, '--work-dir', work_dir)
+        # tools/test.py evaluates right after: no validation while training.
+        run('tools/train.py', config, '--work-dir', work_dir, '--no-validate')
         with open(osp.join(work_dir, 'last_checkpoint')) as f:
             checkpoint = f.read().strip()
         output = run('tools/test.py', config, checkpoint, '--work-dir',

@@ -47,29 +47,30 @@ def _show_dir(cfg: Config, show_dir: str) -> None:
         cfg.visualizer.save_dir = show_dir
 
 
-def _save_predictions(cfg: Config, runner: Runner, out: str) -> None:
+def _evaluators(cfg: Config) -> list:
+    evaluator = cfg.test_evaluator
+    return list(evaluator) if isinstance(evaluator, (list, tuple)) else [
+        evaluator
+    ]
+
+
+def _save_predictions(cfg: Config, out: str) -> None:
+    """Configures the task library's own way of saving predictions."""
     scope = cfg.default_scope
     if scope == 'mmseg':
-        # mmseg's IoUMetric writes label-map PNGs (format_only off: the
-        # metrics are still computed).
-        for metric in runner.test_evaluator.metrics:
-            if hasattr(metric, 'output_dir'):
-                metric.output_dir = out
-                metric.keep_results = True
-        return
-    if scope == 'mmdet' and not out.endswith(('.pkl', '.pickle')):
-        for metric in runner.test_evaluator.metrics:
-            if hasattr(metric, 'outfile_prefix'):
-                metric.outfile_prefix = out
-        return
-    if not out.endswith(('.pkl', '.pickle')):
+        # mmseg's IoUMetric writes label-map PNGs and still computes mIoU.
+        for evaluator in _evaluators(cfg):
+            evaluator.update(output_dir=out, keep_results=True)
+    elif scope == 'mmdet' and not out.endswith(('.pkl', '.pickle')):
+        # CocoMetric writes OUT.bbox.json / OUT.segm.json for pycocotools.
+        for evaluator in _evaluators(cfg):
+            evaluator.update(outfile_prefix=out)
+    elif not out.endswith(('.pkl', '.pickle')):
         raise SystemExit(f'--out {out!r}: give a .pkl file for this task.')
-    if scope == 'mmdet':
-        from mmdet.evaluation import DumpDetResults
-        runner.test_evaluator.metrics.append(DumpDetResults(out_file_path=out))
     else:
-        from mmpretrain.evaluation import DumpResults
-        runner.test_evaluator.metrics.append(DumpResults(out_file_path=out))
+        dump = 'DumpDetResults' if scope == 'mmdet' else 'DumpResults'
+        cfg.test_evaluator = [*_evaluators(cfg),
+                              dict(type=dump, out_file_path=out)]
 
 
 def main(argv: Optional[Sequence[str]] = None) -> dict:
@@ -81,12 +82,12 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
     cfg.load_from = args.checkpoint
     if args.show_dir:
         _show_dir(cfg, args.show_dir)
+    if args.out:
+        _save_predictions(cfg, args.out)
 
     init_cpu_process_group(cfg)
     runner = (Runner.from_cfg(cfg)
               if 'runner_type' not in cfg else RUNNERS.build(cfg))
-    if args.out:
-        _save_predictions(cfg, runner, args.out)
     metrics = runner.test()
     if is_main_process():
         print('Test metrics:')
