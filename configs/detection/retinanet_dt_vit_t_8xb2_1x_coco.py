@@ -4,10 +4,8 @@
 _base_ = [
     'mmdet::_base_/models/retinanet_r50_fpn.py',
     'mmdet::_base_/datasets/coco_detection.py',
-    'mmdet::_base_/schedules/schedule_1x.py',
-    'mmdet::_base_/default_runtime.py',
+    './_base_/dt_vit_schedule_1x.py',
 ]
-custom_imports = dict(imports=['mmdualtoken'], allow_failed_imports=False)
 
 pretrained = 'checkpoints/dt_vit_t_8xb128_in1k.pth'
 
@@ -28,15 +26,3 @@ model = dict(
         start_level=0,
         add_extra_convs='on_input',
         num_outs=5))
-
-optim_wrapper = dict(
-    _delete_=True,
-    type='OptimWrapper',
-    optimizer=dict(type='AdamW', lr=2e-4, betas=(0.9, 0.999),
-                   weight_decay=0.04),
-    paramwise_cfg=dict(
-        norm_decay_mult=0.0,
-        custom_keys={
-            '.global_tokens': dict(decay_mult=0.0),
-            '.fusion_weights': dict(decay_mult=0.0),
-        }))
