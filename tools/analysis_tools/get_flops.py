@@ -14,6 +14,7 @@ import os.path as osp
 import warnings
 
 from mmengine.config import DictAction
+from mmengine.logging import MMLogger
 
 from mmdualtoken.analysis import get_config_complexity
 
@@ -31,6 +32,7 @@ def main():
         parser.error('--shape takes H or H W')
     height, width = (args.shape * 2)[:2]
     warnings.filterwarnings('ignore')
+    MMLogger.get_instance('get_flops', log_level='WARNING')  # no build logs
     print(f'{"config":<40} {"params (M)":>10} {"FLOPs (G)":>10}  '
           f'input 3x{height}x{width}')
     for config in args.configs:
