@@ -47,9 +47,9 @@ def run(*args: str) -> str:
 
 def zoo() -> None:
     from mmdualtoken.models import DualTokenViT
-    from mmdualtoken.toy_data.coco import _draw_scene
+    from mmdualtoken.toy_data.coco import draw_scene
     print(run('tools/analysis_tools/get_flops.py'))
-    image = _draw_scene(np.random.default_rng(0), 256, 4)[0]
+    image = draw_scene(np.random.default_rng(0), 256, 4)[0]
     for arch in ('t', 's', 't-mix', 's-mix'):
         model = DualTokenViT(arch=arch, out_indices=(0, 1, 2)).eval()
         for height, width in RESOLUTIONS:

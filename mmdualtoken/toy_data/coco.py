@@ -21,7 +21,7 @@ def _mask_to_polygons(mask: np.ndarray) -> list:
     ]
 
 
-def _draw_scene(rng: np.random.Generator, size: int, max_objects: int):
+def draw_scene(rng: np.random.Generator, size: int, max_objects: int):
     """An image and its visible instance masks; later shapes occlude."""
     image = textured_background(rng, size, size)
     instance_map = np.full((size, size), -1, np.int64)
@@ -66,7 +66,7 @@ def make_toy_coco(root: str,
         images, annotations = [], []
         for _ in range(count):
             image_id += 1
-            image, masks = _draw_scene(rng, image_size, max_objects)
+            image, masks = draw_scene(rng, image_size, max_objects)
             file_name = f'{image_id:012d}.jpg'
             write_image(osp.join(root, split, file_name), image)
             images.append(
