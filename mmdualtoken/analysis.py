@@ -10,9 +10,9 @@ from typing import Any, List, Sequence
 import torch
 from mmengine.analysis import FlopAnalyzer, parameter_count
 from mmengine.analysis.jit_handles import get_shape
-from mmengine.config import Config
-from mmengine.registry import MODELS, init_default_scope
 from torch import nn
+
+from .apis.config import build_model
 
 
 def scaled_dot_product_attention_flop_jit(inputs: List[Any],
@@ -61,8 +61,5 @@ def get_config_complexity(config: str,
                           cfg_options: dict = None) -> dict:
     """Builds the model of an mmpretrain, mmdet or mmseg config and counts
     its parameters and FLOPs, as :func:`get_complexity`."""
-    cfg = Config.fromfile(config)
-    if cfg_options:
-        cfg.merge_from_dict(cfg_options)
-    init_default_scope(cfg.get('default_scope', 'mmdualtoken'))
-    return get_complexity(TensorForward(MODELS.build(cfg.model)), input_shape)
+    return get_complexity(
+        TensorForward(build_model(config, cfg_options)), input_shape)

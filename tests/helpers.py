@@ -29,31 +29,13 @@ def run_tool(cwd: Path, script: str, *args, check: bool = True,
     return result
 
 
-def parse_test_metrics(output: str) -> dict:
-    """Parses the 'Test metrics:' block that tools/test.py prints."""
-    lines = output.split('Test metrics:')[-1].strip().splitlines()
-    metrics = {}
-    for line in lines:
-        name, _, value = line.strip().partition(': ')
-        try:
-            metrics[name] = float(value)
-        except ValueError:
-            break
-    return metrics
-
-
 def save_untrained_checkpoint(config: Path, path: Path) -> Path:
     """Saves the freshly initialized model of a config (the baseline a
     trained model must beat) as a checkpoint tools/test.py can load."""
     import torch
-    from mmengine.config import Config
-    from mmengine.registry import MODELS, init_default_scope
 
-    import mmdualtoken  # noqa: F401  (registers the modules)
+    from mmdualtoken.apis.config import build_model
 
-    cfg = Config.fromfile(str(config))
-    init_default_scope(cfg.default_scope)
-    model = MODELS.build(cfg.model)
-    model.init_weights()
+    model = build_model(str(config))
     torch.save(dict(state_dict=model.state_dict()), path)
     return path

@@ -20,6 +20,10 @@ import warnings
 import numpy as np
 import torch
 
+from mmdualtoken.apis.test import parse_test_metrics
+from mmdualtoken.models import DualTokenViT
+from mmdualtoken.toy_data.coco import draw_scene
+
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 JOBS = dict(
     cls=[('classification/demo/dt_vit_t_toy_imagenet.py',
@@ -46,8 +50,6 @@ def run(*args: str) -> str:
 
 
 def zoo() -> None:
-    from mmdualtoken.models import DualTokenViT
-    from mmdualtoken.toy_data.coco import draw_scene
     print(run('tools/analysis_tools/get_flops.py'))
     image = draw_scene(np.random.default_rng(0), 256, 4)[0]
     for arch in ('t', 's', 't-mix', 's-mix'):
@@ -80,10 +82,8 @@ def train_and_test(task: str, work_root: str) -> list:
             checkpoint = f.read().strip()
         output = run('tools/test.py', config, checkpoint, '--work-dir',
                      osp.join(work_dir, 'test'))
-        values = dict(
-            line.strip().split(': ') for line in
-            output.split('Test metrics:')[-1].strip().splitlines())
-        found = {m: float(values[m]) for m in metrics}
+        values = parse_test_metrics(output)
+        found = {m: values[m] for m in metrics}
         print(f'   {time.perf_counter() - start:.0f} s: ' +
               ', '.join(f'{m} = {v:.3f}' for m, v in found.items()))
         results.append((name, found))

@@ -12,6 +12,9 @@ import torch
 import torch.distributed as torch_dist
 from mmengine.config import Config, DictAction
 from mmengine.logging import print_log
+from mmengine.registry import MODELS, RUNNERS, init_default_scope
+from mmengine.runner import Runner
+from torch import nn
 
 TASK_SCOPES = ('mmpretrain', 'mmdet', 'mmseg')
 
@@ -79,15 +82,29 @@ def adapt_to_device(cfg: Config) -> None:
         print_log('No CUDA device: SyncBN layers run as BN.', 'current')
 
 
-def init_cpu_process_group(cfg: Config) -> None:
-    """Joins a ``gloo`` process group for a CPU run under torchrun.
-
-    mmengine's own ``init_dist('pytorch')`` calls ``torch.cuda.set_device``
-    and so fails without CUDA; the runner skips it when a group exists.
-    """
+def build_runner(cfg: Config) -> Runner:
+    """Builds the config's runner, first joining a ``gloo`` process group
+    for a CPU run under torchrun: mmengine's own ``init_dist('pytorch')``
+    calls ``torch.cuda.set_device`` and so fails without CUDA, and the
+    runner skips it when a group exists."""
     if (cfg.launcher == 'pytorch' and not torch.cuda.is_available()
             and not torch_dist.is_initialized()):
         torch_dist.init_process_group(backend='gloo')
+    if 'runner_type' in cfg:
+        return RUNNERS.build(cfg)
+    return Runner.from_cfg(cfg)
+
+
+def build_model(path: str, cfg_options: Optional[dict] = None) -> nn.Module:
+    """Builds the model of an mmpretrain, mmdet or mmseg config, in the
+    config's default scope, with its weights initialized."""
+    cfg = Config.fromfile(path)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    init_default_scope(cfg.get('default_scope', 'mmdualtoken'))
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    return model
 
 
 def add_common_args(parser: argparse.ArgumentParser) -> None:

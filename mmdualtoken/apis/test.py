@@ -7,11 +7,8 @@ from typing import Optional, Sequence
 
 from mmengine.config import Config
 from mmengine.dist import is_main_process
-from mmengine.registry import RUNNERS
-from mmengine.runner import Runner
 
-from .config import (add_common_args, init_cpu_process_group, load_config,
-                     set_local_rank)
+from .config import add_common_args, build_runner, load_config, set_local_rank
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -73,6 +70,22 @@ def _save_predictions(cfg: Config, out: str) -> None:
                               dict(type=dump, out_file_path=out)]
 
 
+METRICS_HEADER = 'Test metrics:'
+
+
+def parse_test_metrics(output: str) -> dict:
+    """Reads back the metrics block :func:`main` prints (for scripts that
+    run tools/test.py as a command)."""
+    metrics = {}
+    for line in output.split(METRICS_HEADER)[-1].strip().splitlines():
+        name, _, value = line.strip().partition(': ')
+        try:
+            metrics[name] = float(value)
+        except ValueError:
+            break
+    return metrics
+
+
 def main(argv: Optional[Sequence[str]] = None) -> dict:
     args = parse_args(argv)
     if not osp.isfile(args.checkpoint):
@@ -85,12 +98,10 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
     if args.out:
         _save_predictions(cfg, args.out)
 
-    init_cpu_process_group(cfg)
-    runner = (Runner.from_cfg(cfg)
-              if 'runner_type' not in cfg else RUNNERS.build(cfg))
+    runner = build_runner(cfg)
     metrics = runner.test()
     if is_main_process():
-        print('Test metrics:')
+        print(METRICS_HEADER)
         for name, value in metrics.items():
             print(f'  {name}: {value}')
     return metrics

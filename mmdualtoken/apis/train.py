@@ -4,11 +4,8 @@ import argparse
 from typing import Optional, Sequence
 
 import torch
-from mmengine.registry import RUNNERS
-from mmengine.runner import Runner
 
-from .config import (add_common_args, init_cpu_process_group, load_config,
-                     set_local_rank)
+from .config import add_common_args, build_runner, load_config, set_local_rank
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -75,7 +72,5 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     if args.no_validate:
         cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
 
-    init_cpu_process_group(cfg)
-    runner = (Runner.from_cfg(cfg)
-              if 'runner_type' not in cfg else RUNNERS.build(cfg))
+    runner = build_runner(cfg)
     runner.train()

@@ -6,8 +6,9 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmpretrain.registry import MODELS
 
-from helpers import (REPO, make_toy, parse_test_metrics, run_tool,
-                     save_untrained_checkpoint)
+from helpers import REPO, make_toy, run_tool, save_untrained_checkpoint
+
+from mmdualtoken.apis.test import parse_test_metrics
 
 DEMO = REPO / 'configs/classification/demo/dt_vit_t_toy_imagenet.py'
 CONFIGS = sorted((REPO / 'configs/classification').glob('dt_vit_*.py'))

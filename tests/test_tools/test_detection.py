@@ -12,8 +12,9 @@ from mmdet.testing import demo_mm_inputs
 from pycocotools.coco import COCO
 from pycocotools.cocoeval import COCOeval
 
-from helpers import (REPO, make_toy, parse_test_metrics, run_tool,
-                     save_untrained_checkpoint)
+from helpers import REPO, make_toy, run_tool, save_untrained_checkpoint
+
+from mmdualtoken.apis.test import parse_test_metrics
 
 DEMO = REPO / 'configs/detection/demo/maskrcnn_dt_vit_t_toy_coco.py'
 CONFIGS = sorted((REPO / 'configs/detection').glob('*.py'))

@@ -10,8 +10,9 @@ from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 from PIL import Image
 
-from helpers import (REPO, make_toy, parse_test_metrics, run_tool,
-                     save_untrained_checkpoint)
+from helpers import REPO, make_toy, run_tool, save_untrained_checkpoint
+
+from mmdualtoken.apis.test import parse_test_metrics
 
 DEMO = REPO / 'configs/segmentation/demo/deeplabv3_dt_vit_t_toy_ade20k.py'
 CONFIGS = sorted((REPO / 'configs/segmentation').glob('*.py'))
