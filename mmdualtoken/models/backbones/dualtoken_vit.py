@@ -1,9 +1,11 @@
 import math
-from typing import Dict, Sequence, Tuple, Union
+from typing import Dict, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn.functional as F
 import torch.utils.checkpoint as cp
+from mmcv.cnn import build_activation_layer, build_norm_layer
+from mmengine.logging import print_log
 from mmengine.model import BaseModule, ModuleList
 from mmengine.model.weight_init import trunc_normal_
 from torch import Tensor, nn
@@ -11,11 +13,13 @@ from torch.nn.modules.batchnorm import _BatchNorm
 
 from mmdualtoken.registry import MODELS
 from ..layers import DualTokenBlock
-from ..layers.attention import to_channels_first, to_channels_last
+from ..layers.attention import (resize_token_grid, to_channels_first,
+                                to_channels_last)
 
 
-def _conv_bn_gelu(in_channels: int, out_channels: int, stride: int,
-                  groups: int) -> nn.Sequential:
+def _conv_norm_act(in_channels: int, out_channels: int, stride: int,
+                   groups: int, norm_cfg: dict,
+                   act_cfg: dict) -> nn.Sequential:
     return nn.Sequential(
         nn.Conv2d(
             in_channels,
@@ -24,29 +28,43 @@ def _conv_bn_gelu(in_channels: int, out_channels: int, stride: int,
             stride=stride,
             padding=1,
             groups=groups,
-            bias=False), nn.BatchNorm2d(out_channels), nn.GELU())
+            bias=False),
+        build_norm_layer(norm_cfg, out_channels)[1],
+        build_activation_layer(act_cfg))
 
 
 class ConvStem(BaseModule):
     """LightViT's stride-8 convolutional stem.
 
     3x3 conv s2 (3 -> C/2), two 3x3 depthwise convs, a 3x3 depthwise conv s2
-    (each with BN + GELU), a 3x3 conv s2 (C/2 -> C), then LayerNorm.
+    (each with BN + GELU by default), a 3x3 conv s2 (C/2 -> C), then
+    LayerNorm.
 
     Args:
         in_channels (int): Input image channels.
         embed_dims (int): Output channels C.
+        norm_cfg (dict): Norm after each 3x3 conv, e.g. ``dict(type='BN')``
+            or ``dict(type='SyncBN')``.
+        act_cfg (dict): Activation after each norm.
         init_cfg (dict, optional): Initialization config.
     """
 
-    def __init__(self, in_channels: int, embed_dims: int, init_cfg=None):
+    def __init__(self,
+                 in_channels: int,
+                 embed_dims: int,
+                 norm_cfg: dict,
+                 act_cfg: dict,
+                 init_cfg=None):
         super().__init__(init_cfg=init_cfg)
         stem_dims = embed_dims // 2
-        self.convs = nn.Sequential(
-            _conv_bn_gelu(in_channels, stem_dims, stride=2, groups=1),
-            _conv_bn_gelu(stem_dims, stem_dims, stride=1, groups=stem_dims),
-            _conv_bn_gelu(stem_dims, stem_dims, stride=1, groups=stem_dims),
-            _conv_bn_gelu(stem_dims, stem_dims, stride=2, groups=stem_dims))
+        self.convs = nn.Sequential(*[
+            _conv_norm_act(in_dims, stem_dims, stride, groups, norm_cfg,
+                           act_cfg)
+            for in_dims, stride, groups in [(in_channels, 2, 1),
+                                            (stem_dims, 1, stem_dims),
+                                            (stem_dims, 1, stem_dims),
+                                            (stem_dims, 2, stem_dims)]
+        ])
         self.proj = nn.Conv2d(stem_dims, embed_dims, 3, stride=2, padding=1)
         self.norm = nn.LayerNorm(embed_dims)
 
@@ -117,7 +135,23 @@ class DualTokenViT(BaseModule):
             ``token_mixing`` (bool). Defaults to ``'s'``.
         in_channels (int): Input image channels. Defaults to 3.
         global_token_grid (Sequence[int]): Grid of global tokens (gh, gw).
-            Defaults to (7, 7), the paper's best.
+            Defaults to (7, 7), the paper's best. Other grids are
+            bilinearly resized to each block's downsampled map and back
+            (the interpolation the paper's 3x3 / 14x14 ablation implies). A
+            checkpoint saved with another grid loads with its tokens resized
+            (logged).
+        global_token_fusion (str): ``'position_aware'`` (the paper's
+            weighted sum of the downsampled map and the global tokens) or
+            ``'attention'`` (the "normal" global tokens of its ablation,
+            fused by attention as in LightViT).
+        local_branch (str): ``'conv'`` (the Conv Encoder) or
+            ``'window_attention'`` (the ablation: 7x7 window attention).
+        downsample (str): ``'stepwise'`` (the paper's) or ``'one_step'``
+            (the ablation: one average pooling to the token stride).
+        step_conv (str): The light convolution of each downsampling step:
+            ``'pointwise'`` (ours, see the README's calibration),
+            ``'depthwise'`` or ``'full'``.
+        window_size (int): Window of ``local_branch='window_attention'``.
         token_mlp_ratio (float): Hidden width of the token-mixing MLP of the
             mix variants, relative to the number of global tokens.
         conv_mlp_ratio (float): MLP ratio of the Conv Encoder (ConvNeXt's 4).
@@ -125,6 +159,10 @@ class DualTokenViT(BaseModule):
             weighted sum of aggregated map and global tokens.
         drop_path_rate (float): Stochastic depth rate, increasing linearly
             over the blocks up to this value. Defaults to 0.
+        norm_cfg (dict, optional): Norm of the stem's convolutions, e.g.
+            ``dict(type='SyncBN')``. Defaults to BN.
+        act_cfg (dict, optional): Activation of every layer. Defaults to
+            GELU.
         out_indices (int | Sequence[int]): Stages (0, 1, 2; negatives count
             from the end) whose LayerNorm-ed feature maps are returned, in
             stage order. Defaults to -1.
@@ -177,10 +215,17 @@ class DualTokenViT(BaseModule):
                  arch: Union[str, dict] = 's',
                  in_channels: int = 3,
                  global_token_grid: Sequence[int] = (7, 7),
+                 global_token_fusion: str = 'position_aware',
+                 local_branch: str = 'conv',
+                 downsample: str = 'stepwise',
+                 step_conv: str = 'pointwise',
+                 window_size: int = 7,
                  token_mlp_ratio: float = 4.,
                  conv_mlp_ratio: float = 4.,
                  fusion_weight_init: float = 0.5,
                  drop_path_rate: float = 0.,
+                 norm_cfg: Optional[dict] = None,
+                 act_cfg: Optional[dict] = None,
                  out_indices: Union[int, Sequence[int]] = -1,
                  frozen_stages: int = -1,
                  norm_eval: bool = False,
@@ -204,7 +249,12 @@ class DualTokenViT(BaseModule):
         self.norm_eval = norm_eval
         self.with_cp = with_cp
 
-        self.stem = ConvStem(in_channels, embed_dims[0])
+        act_cfg = act_cfg or dict(type='GELU')
+        self.stem = ConvStem(in_channels, embed_dims[0], norm_cfg
+                             or dict(type='BN'), act_cfg)
+        if len(global_token_grid) != 2 or min(global_token_grid) < 1:
+            raise ValueError(f'global_token_grid must be (rows, cols) >= 1, '
+                             f'got {global_token_grid!r}.')
         self.global_token_grid = tuple(global_token_grid)
         self.global_tokens = nn.Parameter(
             torch.zeros(1, *self.global_token_grid, embed_dims[0]))
@@ -232,13 +282,69 @@ class DualTokenViT(BaseModule):
                         token_mlp_ratio=token_mlp_ratio,
                         conv_mlp_ratio=conv_mlp_ratio,
                         fusion_weight_init=fusion_weight_init,
-                        drop_path=float(drop_path_rates[block_index + j]))
+                        local_branch=local_branch,
+                        global_token_fusion=global_token_fusion,
+                        downsample=downsample,
+                        step_conv=step_conv,
+                        window_size=window_size,
+                        drop_path=float(drop_path_rates[block_index + j]),
+                        act_cfg=act_cfg)
                     for j in range(depth)
                 ]))
             block_index += depth
         for i in self.out_indices:
             self.add_module(f'norm{i}', nn.LayerNorm(embed_dims[i]))
         self._freeze_stages()
+        self._register_load_state_dict_pre_hook(self._resize_global_tokens)
+
+    def _resize_global_tokens(self, state_dict: dict, prefix: str, *args,
+                              **kwargs) -> None:
+        """Resizes the global tokens of a checkpoint saved with another
+        ``global_token_grid`` (bilinear), as mmpretrain's ViTs resize their
+        position embeddings."""
+        name = prefix + 'global_tokens'
+        tokens = state_dict.get(name)
+        if (tokens is None or tokens.dim() != 4
+                or tokens.shape[-1] != self.global_tokens.shape[-1]
+                or tuple(tokens.shape[1:3]) == self.global_token_grid):
+            return
+        state_dict[name] = resize_token_grid(
+            tokens.float(), self.global_token_grid).to(tokens.dtype)
+        print_log(
+            f'Resized {name} from a {tokens.shape[1]}x{tokens.shape[2]} grid '
+            f'to {self.global_token_grid[0]}x{self.global_token_grid[1]}.',
+            'current')
+
+    def get_layer_depth(self, param_name: str, prefix: str = ''):
+        """The layer depth of a parameter, for mmpretrain's layer-wise
+        learning-rate decay (``LearningRateDecayOptimWrapperConstructor``).
+
+        The stem and the global tokens are layer 0, block ``k`` (counted
+        over all stages) is layer ``k + 1``, a merge patch shares the depth
+        of the block after it, and the output norms and everything outside
+        the backbone (neck, head) are the last layer.
+
+        Args:
+            param_name (str): The parameter's name.
+            prefix (str): The backbone's prefix in ``param_name``.
+
+        Returns:
+            tuple[int, int]: The layer depth and the number of layers.
+        """
+        depths = self.arch_settings['depths']
+        num_layers = sum(depths) + 2
+        if not param_name.startswith(prefix):
+            return num_layers - 1, num_layers
+        name = param_name[len(prefix):]
+        first_block = [1 + sum(depths[:i]) for i in range(self.num_stages)]
+        parts = name.split('.')
+        if parts[0] in ('stem', 'global_tokens'):
+            return 0, num_layers
+        if parts[0] == 'stages':
+            return first_block[int(parts[1])] + int(parts[2]), num_layers
+        if parts[0] == 'merge_patches':
+            return first_block[int(parts[1]) + 1], num_layers
+        return num_layers - 1, num_layers
 
     def _parse_arch(self, arch: Union[str, dict]) -> dict:
         keys = {'embed_dims', 'depths', 'num_heads', 'ffn_ratios',

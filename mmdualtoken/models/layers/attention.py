@@ -1,9 +1,14 @@
+from typing import Optional
+
 import torch.nn.functional as F
 from torch import Tensor
 
 
-def multi_head_attention(query: Tensor, key: Tensor, value: Tensor,
-                         num_heads: int) -> Tensor:
+def multi_head_attention(query: Tensor,
+                         key: Tensor,
+                         value: Tensor,
+                         num_heads: int,
+                         attn_mask: Optional[Tensor] = None) -> Tensor:
     """Multi-head attention on already projected tokens.
 
     Uses PyTorch's fused ``scaled_dot_product_attention`` (flash / memory
@@ -14,6 +19,8 @@ def multi_head_attention(query: Tensor, key: Tensor, value: Tensor,
         key (Tensor): Keys of shape (B, M, C).
         value (Tensor): Values of shape (B, M, C).
         num_heads (int): Number of heads; must divide C.
+        attn_mask (Tensor, optional): Boolean mask broadcastable to
+            (B, heads, N, M); True marks the keys a query may attend to.
 
     Returns:
         Tensor: The attended values, shape (B, N, C).
@@ -25,7 +32,10 @@ def multi_head_attention(query: Tensor, key: Tensor, value: Tensor,
         return x.unflatten(-1, (num_heads, channels // num_heads)).transpose(1, 2)
 
     out = F.scaled_dot_product_attention(
-        split_heads(query), split_heads(key), split_heads(value))
+        split_heads(query),
+        split_heads(key),
+        split_heads(value),
+        attn_mask=attn_mask)
     # (B, heads, N, C / heads) -> (B, N, C)
     return out.transpose(1, 2).reshape(batch, num_queries, channels)
 

@@ -1,3 +1,6 @@
+from typing import Optional
+
+from mmcv.cnn import build_activation_layer
 from mmcv.cnn.bricks import DropPath
 from mmengine.model import BaseModule
 from torch import Tensor, nn
@@ -17,6 +20,7 @@ class ConvEncoder(BaseModule):
         mlp_ratio (float): Expansion of the pointwise MLP. Defaults to 4.
         kernel_size (int): Depthwise kernel size. Defaults to 7.
         drop_path (float): Stochastic depth rate of the residual.
+        act_cfg (dict): Activation of the MLP. Defaults to GELU.
         init_cfg (dict, optional): Initialization config.
     """
 
@@ -25,6 +29,7 @@ class ConvEncoder(BaseModule):
                  mlp_ratio: float = 4.,
                  kernel_size: int = 7,
                  drop_path: float = 0.,
+                 act_cfg: Optional[dict] = None,
                  init_cfg=None):
         super().__init__(init_cfg=init_cfg)
         hidden_dims = int(embed_dims * mlp_ratio)
@@ -36,7 +41,8 @@ class ConvEncoder(BaseModule):
             groups=embed_dims)
         self.norm = nn.LayerNorm(embed_dims)
         self.pointwise_mlp = nn.Sequential(
-            nn.Linear(embed_dims, hidden_dims), nn.GELU(),
+            nn.Linear(embed_dims, hidden_dims),
+            build_activation_layer(act_cfg or dict(type='GELU')),
             nn.Linear(hidden_dims, embed_dims))
         self.drop_path = DropPath(drop_path) if drop_path > 0 else nn.Identity()
 

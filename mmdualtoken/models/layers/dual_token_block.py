@@ -1,4 +1,4 @@
-from typing import Tuple
+from typing import Optional, Tuple
 
 import torch
 from mmcv.cnn.bricks import DropPath
@@ -7,7 +7,12 @@ from torch import Tensor, nn
 
 from .conv_encoder import ConvEncoder
 from .feed_forward import BiAttentionFFN, TokenMixingMLP
-from .position_aware_token import PositionAwareTokenModule
+from .position_aware_token import (GlobalTokenAttention,
+                                   PositionAwareTokenModule)
+from .window_attention import WindowAttentionEncoder
+
+LOCAL_BRANCHES = ('conv', 'window_attention')
+GLOBAL_TOKEN_FUSIONS = ('position_aware', 'attention')
 
 
 class DualTokenBlock(BaseModule):
@@ -21,6 +26,11 @@ class DualTokenBlock(BaseModule):
     variants) the global tokens get a token-mixing MLP instead and the FFN
     sees the image tokens only.
 
+    The paper's ablations are switches of the same block: ``local_branch``
+    (Conv Encoder or 7x7 window self-attention), ``global_token_fusion``
+    (position-aware weighted sum or "normal" tokens fused by attention) and
+    ``downsample`` (step-wise or one-step).
+
     Args:
         embed_dims (int): Number of channels C.
         num_heads (int): Attention heads of the position-aware token module.
@@ -33,7 +43,16 @@ class DualTokenBlock(BaseModule):
             to ``num_global_tokens``.
         conv_mlp_ratio (float): MLP ratio of the Conv Encoder.
         fusion_weight_init (float): Initial weights of the weighted sum.
+        local_branch (str): ``'conv'`` (:class:`ConvEncoder`) or
+            ``'window_attention'`` (:class:`WindowAttentionEncoder`).
+        global_token_fusion (str): ``'position_aware'``
+            (:class:`PositionAwareTokenModule`) or ``'attention'``
+            (:class:`GlobalTokenAttention`).
+        downsample (str): ``'stepwise'`` or ``'one_step'``.
+        step_conv (str): The convolution of each downsampling step.
+        window_size (int): Window of ``local_branch='window_attention'``.
         drop_path (float): Stochastic depth rate of the three residuals.
+        act_cfg (dict, optional): Activation of all layers; GELU if None.
         init_cfg (dict, optional): Initialization config.
     """
 
@@ -47,27 +66,54 @@ class DualTokenBlock(BaseModule):
                  token_mlp_ratio: float = 4.,
                  conv_mlp_ratio: float = 4.,
                  fusion_weight_init: float = 0.5,
+                 local_branch: str = 'conv',
+                 global_token_fusion: str = 'position_aware',
+                 downsample: str = 'stepwise',
+                 step_conv: str = 'pointwise',
+                 window_size: int = 7,
                  drop_path: float = 0.,
+                 act_cfg: Optional[dict] = None,
                  init_cfg=None):
         super().__init__(init_cfg=init_cfg)
-        self.conv_encoder = ConvEncoder(
-            embed_dims, mlp_ratio=conv_mlp_ratio, drop_path=drop_path)
-        self.token_module = PositionAwareTokenModule(
-            embed_dims,
-            num_heads,
-            downsample_steps,
-            fusion_weight_init=fusion_weight_init)
+        if local_branch not in LOCAL_BRANCHES:
+            raise ValueError(f'local_branch must be one of {LOCAL_BRANCHES}, '
+                             f'got {local_branch!r}.')
+        if global_token_fusion not in GLOBAL_TOKEN_FUSIONS:
+            raise ValueError(f'global_token_fusion must be one of '
+                             f'{GLOBAL_TOKEN_FUSIONS}, got '
+                             f'{global_token_fusion!r}.')
+        if local_branch == 'conv':
+            self.local_encoder = ConvEncoder(
+                embed_dims,
+                mlp_ratio=conv_mlp_ratio,
+                drop_path=drop_path,
+                act_cfg=act_cfg)
+        else:
+            self.local_encoder = WindowAttentionEncoder(
+                embed_dims, num_heads, window_size, drop_path=drop_path)
+        if global_token_fusion == 'position_aware':
+            self.token_module = PositionAwareTokenModule(
+                embed_dims,
+                num_heads,
+                downsample_steps,
+                downsample=downsample,
+                step_conv=step_conv,
+                fusion_weight_init=fusion_weight_init,
+                act_cfg=act_cfg)
+        else:
+            self.token_module = GlobalTokenAttention(embed_dims, num_heads)
         self.ffn_norm = nn.LayerNorm(embed_dims)
-        self.ffn = BiAttentionFFN(embed_dims, ffn_ratio)
+        self.ffn = BiAttentionFFN(embed_dims, ffn_ratio, act_cfg=act_cfg)
         self.token_mixing = token_mixing
         if token_mixing:
             self.token_mlp_norm = nn.LayerNorm(embed_dims)
-            self.token_mlp = TokenMixingMLP(num_global_tokens, token_mlp_ratio)
+            self.token_mlp = TokenMixingMLP(
+                num_global_tokens, token_mlp_ratio, act_cfg=act_cfg)
         self.drop_path = DropPath(drop_path) if drop_path > 0 else nn.Identity()
 
     def forward(self, x: Tensor, tokens: Tensor) -> Tuple[Tensor, Tensor]:
         """x: (B, H, W, C) image tokens; tokens: (B, gh, gw, C) global ones."""
-        x_local = self.conv_encoder(x)
+        x_local = self.local_encoder(x)
         x_global, tokens = self.token_module(x_local, tokens)
         x = x_local + self.drop_path(x_global)
 

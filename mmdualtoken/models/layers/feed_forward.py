@@ -1,4 +1,7 @@
+from typing import Optional
+
 import torch
+from mmcv.cnn import build_activation_layer
 from mmengine.model import BaseModule
 from torch import Tensor, nn
 
@@ -14,19 +17,21 @@ class BiDimensionalAttention(BaseModule):
         embed_dims (int): Number of channels C.
         reduce_ratio (float): Width of the reduced features relative to C.
             Defaults to 0.25 as in LightViT.
+        act_cfg (dict): Activation of the reduced features.
         init_cfg (dict, optional): Initialization config.
     """
 
     def __init__(self,
                  embed_dims: int,
                  reduce_ratio: float = 0.25,
+                 act_cfg: Optional[dict] = None,
                  init_cfg=None):
         super().__init__(init_cfg=init_cfg)
         reduced_dims = int(embed_dims * reduce_ratio)
         self.norm = nn.LayerNorm(embed_dims)
         self.global_reduce = nn.Linear(embed_dims, reduced_dims)
         self.local_reduce = nn.Linear(embed_dims, reduced_dims)
-        self.act = nn.GELU()
+        self.act = build_activation_layer(act_cfg or dict(type='GELU'))
         self.channel_select = nn.Linear(reduced_dims, embed_dims)
         self.spatial_select = nn.Linear(reduced_dims * 2, 1)
 
@@ -48,16 +53,22 @@ class BiAttentionFFN(BaseModule):
     Args:
         embed_dims (int): Number of channels C.
         ffn_ratio (float): Hidden width relative to C.
+        act_cfg (dict): Activation. Defaults to GELU.
         init_cfg (dict, optional): Initialization config.
     """
 
-    def __init__(self, embed_dims: int, ffn_ratio: float, init_cfg=None):
+    def __init__(self,
+                 embed_dims: int,
+                 ffn_ratio: float,
+                 act_cfg: Optional[dict] = None,
+                 init_cfg=None):
         super().__init__(init_cfg=init_cfg)
         hidden_dims = int(embed_dims * ffn_ratio)
         self.fc1 = nn.Linear(embed_dims, hidden_dims)
-        self.act = nn.GELU()
+        self.act = build_activation_layer(act_cfg or dict(type='GELU'))
         self.fc2 = nn.Linear(hidden_dims, embed_dims)
-        self.bi_attention = BiDimensionalAttention(embed_dims)
+        self.bi_attention = BiDimensionalAttention(
+            embed_dims, act_cfg=act_cfg)
 
     def forward(self, x: Tensor) -> Tensor:
         """x: (B, N, C) -> (B, N, C)."""
@@ -73,14 +84,19 @@ class TokenMixingMLP(BaseModule):
     Args:
         num_tokens (int): Number of tokens N mixed (49 for a 7x7 grid).
         hidden_ratio (float): Hidden width relative to N.
+        act_cfg (dict): Activation. Defaults to GELU.
         init_cfg (dict, optional): Initialization config.
     """
 
-    def __init__(self, num_tokens: int, hidden_ratio: float, init_cfg=None):
+    def __init__(self,
+                 num_tokens: int,
+                 hidden_ratio: float,
+                 act_cfg: Optional[dict] = None,
+                 init_cfg=None):
         super().__init__(init_cfg=init_cfg)
         hidden_tokens = int(num_tokens * hidden_ratio)
         self.fc1 = nn.Linear(num_tokens, hidden_tokens)
-        self.act = nn.GELU()
+        self.act = build_activation_layer(act_cfg or dict(type='GELU'))
         self.fc2 = nn.Linear(hidden_tokens, num_tokens)
 
     def forward(self, x: Tensor) -> Tensor:
