@@ -5,6 +5,7 @@ mmdet's and mmseg's, so a config under any of those default scopes can name
 ``type='mmdualtoken.DualTokenViT'`` once ``mmdualtoken`` is imported
 (``custom_imports = dict(imports=['mmdualtoken'])``).
 """
+from mmengine.registry import HOOKS as MMENGINE_HOOKS
 from mmengine.registry import MODEL_WRAPPERS as MMENGINE_MODEL_WRAPPERS
 from mmengine.registry import MODELS as MMENGINE_MODELS
 from mmengine.registry import Registry
@@ -17,5 +18,10 @@ MODELS = Registry(
 MODEL_WRAPPERS = Registry(
     'model_wrapper',
     parent=MMENGINE_MODEL_WRAPPERS,
+    scope='mmdualtoken',
+    locations=['mmdualtoken.engine'])
+HOOKS = Registry(
+    'hook',
+    parent=MMENGINE_HOOKS,
     scope='mmdualtoken',
     locations=['mmdualtoken.engine'])

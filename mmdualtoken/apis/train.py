@@ -1,11 +1,15 @@
 """Training entry point shared by classification, detection and
 segmentation configs (``tools/train.py``)."""
 import argparse
+import os.path as osp
 from typing import Optional, Sequence
 
 import torch
+from mmengine.logging import print_log
 
-from .config import add_common_args, build_runner, load_config, set_local_rank
+from ..engine import latest_checkpoint
+from .config import (add_common_args, build_runner, check_pretrained,
+                     load_config, set_local_rank)
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -42,10 +46,38 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     return args
 
 
+def _resume_checkpoint(resume: str, work_dir: str) -> str:
+    """The checkpoint ``--resume [CKPT]`` names; stops with what to do when
+    there is none, instead of training from scratch over an earlier run's
+    checkpoints."""
+    if resume != 'auto':
+        if '://' not in resume and not osp.isfile(resume):
+            raise SystemExit(f'--resume {resume}: no such checkpoint.')
+        return resume
+    checkpoint = latest_checkpoint(work_dir)
+    if checkpoint is None:
+        raise SystemExit(
+            f'--resume: nothing to resume in {work_dir!r} (no '
+            f'last_checkpoint, no epoch_N.pth or iter_N.pth). Pass the work '
+            f'dir of the run (--work-dir DIR) or its checkpoint (--resume '
+            f'CKPT), or leave out --resume to start a new run.')
+    print_log(f'Resuming from {checkpoint}', 'current')
+    return checkpoint
+
+
+def _use_atomic_checkpoints(cfg) -> None:
+    """Saves checkpoints with :class:`AtomicCheckpointHook`."""
+    hook = cfg.get('default_hooks', {}).get('checkpoint')
+    if hook and hook.get('type') in ('CheckpointHook',
+                                     'mmengine.CheckpointHook'):
+        hook.type = 'mmdualtoken.AtomicCheckpointHook'
+
+
 def main(argv: Optional[Sequence[str]] = None) -> None:
     args = parse_args(argv)
     cfg = load_config(args.config, args.cfg_options, args.work_dir,
                       args.launcher)
+    check_pretrained(cfg, args.config)
 
     if args.amp:
         if not torch.cuda.is_available():
@@ -62,12 +94,10 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
                 'config.')
         cfg.auto_scale_lr.enable = True
 
-    if args.resume == 'auto':
+    if args.resume is not None:
         cfg.resume = True
-        cfg.load_from = None
-    elif args.resume is not None:
-        cfg.resume = True
-        cfg.load_from = args.resume
+        cfg.load_from = _resume_checkpoint(args.resume, cfg.work_dir)
+    _use_atomic_checkpoints(cfg)
 
     if args.no_validate:
         cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None

@@ -1,4 +1,8 @@
 from .checkpoint import allow_mmengine_checkpoint_types
 from .distributed import CPUDistributedDataParallel
+from .hooks import AtomicCheckpointHook, latest_checkpoint
 
-__all__ = ['allow_mmengine_checkpoint_types', 'CPUDistributedDataParallel']
+__all__ = [
+    'allow_mmengine_checkpoint_types', 'CPUDistributedDataParallel',
+    'AtomicCheckpointHook', 'latest_checkpoint'
+]

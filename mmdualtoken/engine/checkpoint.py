@@ -1,4 +1,6 @@
-"""Lets ``torch.load(weights_only=True)`` read mmengine's own checkpoints.
+"""Safe checkpoint loading: mmengine's own checkpoints load under
+``torch.load(weights_only=True)``, and anything else that a pickle could
+carry is refused with a message of ours.
 
 Since torch 2.6, ``torch.load`` refuses any global outside an allow-list.
 mmengine 0.10.7 loads local files with plain ``torch.load`` and saves its
@@ -9,15 +11,22 @@ scalars, and the buffers' statistics methods, pickled as
 check off, this allows exactly those types, and ``getattr`` only for
 ``HistoryBuffer``'s statistics methods.
 """
+import os.path as osp
 import pickle
+import re
 
 import numpy as np
 import torch
 from mmengine.logging import HistoryBuffer
+from mmengine.runner import CheckpointLoader
 
 _NUMPY_CORE = getattr(np, '_core', None) or np.core
 # The statistics every HistoryBuffer holds (``_set_default_statistics``).
 _DEFAULT_STATISTICS = ('mean', 'max', 'min', 'current')
+
+
+class UnsafeCheckpointError(pickle.UnpicklingError):
+    """A checkpoint holding objects that could run code when loaded."""
 
 
 def _history_buffer_getattr(obj, name: str):
@@ -25,18 +34,57 @@ def _history_buffer_getattr(obj, name: str):
     if obj is HistoryBuffer and (name in _DEFAULT_STATISTICS or
                                  name in HistoryBuffer._statistics_methods):
         return getattr(obj, name)
-    raise pickle.UnpicklingError(
-        f'Refusing getattr({obj!r}, {name!r}) while loading a checkpoint '
-        'with weights_only=True; load it with weights_only=False only if '
-        'you trust its source.')
+    raise UnsafeCheckpointError(
+        f'Refused getattr({obj!r}, {name!r}) in a checkpoint: only '
+        'HistoryBuffer statistics are allowed.')
+
+
+def load_from_local_safely(filename: str, map_location=None):
+    """mmengine's loader for local files, with ``weights_only=True`` and a
+    refusal that names the file and the offending object.
+
+    Registered for local paths, so ``tools/test.py``, ``--resume``,
+    ``load_from`` and ``Pretrained`` all load through it.
+    """
+    filename = osp.expanduser(filename)
+    if not osp.isfile(filename):
+        raise FileNotFoundError(f'{filename} can not be found.')
+    try:
+        return torch.load(
+            filename, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as error:
+        found = re.search(r'GLOBAL (\S+)', str(error))
+        offending = found.group(1) if found else str(error).split('\n')[-1]
+        # `from None`: torch's own message suggests an unsafe retry.
+        raise UnsafeCheckpointError(
+            f'Refused to load {filename}: it holds {offending}, which is '
+            f'not a tensor nor a type mmengine saves; such an object can run '
+            f'code while the file is read. Ask its author for the weights '
+            f'as a plain state dict.') from None
 
 
 def allow_mmengine_checkpoint_types() -> None:
-    """Adds the types mmengine writes to torch's safe globals (idempotent)."""
-    dtypes = [type(np.dtype(name)) for name in np.sctypeDict
-              if isinstance(name, str)]
+    """Adds the types mmengine writes to torch's safe globals and loads
+    local checkpoints through :func:`load_from_local_safely` (idempotent).
+    Torch releases before 2.4 have no allow-list and load these files as
+    they are."""
+    CheckpointLoader.register_scheme(
+        prefixes='', loader=load_from_local_safely, force=True)
+    if not hasattr(torch.serialization, 'add_safe_globals'):
+        return
+    # The scalar types, not their names: some names are deprecated aliases.
+    dtypes = {type(np.dtype(scalar)) for scalar in np.sctypeDict.values()}
     torch.serialization.add_safe_globals([
         HistoryBuffer, _NUMPY_CORE.multiarray._reconstruct,
-        _NUMPY_CORE.multiarray.scalar, np.ndarray, np.dtype, *set(dtypes),
-        (_history_buffer_getattr, 'builtins.getattr')
+        _NUMPY_CORE.multiarray.scalar, np.ndarray, np.dtype, *dtypes
     ])
+    try:  # the (object, name) form exists from torch 2.5 on
+        torch.serialization.add_safe_globals([
+            (_history_buffer_getattr, 'builtins.getattr'),
+            # Checkpoints written under numpy 1.x name numpy.core.
+            (_NUMPY_CORE.multiarray._reconstruct,
+             'numpy.core.multiarray._reconstruct'),
+            (_NUMPY_CORE.multiarray.scalar, 'numpy.core.multiarray.scalar'),
+        ])
+    except (TypeError, AttributeError):
+        pass

@@ -1,0 +1,110 @@
+"""Checkpoint loading: code is refused on every path with our message,
+numpy 1.x and 2.x files load, and the usual state-dict layouts fit."""
+import io
+import os
+import zipfile
+
+import numpy as np
+import pytest
+import torch
+from mmengine.runner import CheckpointLoader
+
+from helpers import REPO, run_tool
+
+from mmdualtoken.apis.test import load_weights_strictly
+from mmdualtoken.engine.checkpoint import UnsafeCheckpointError
+from mmdualtoken.models import DualTokenViT
+
+
+class RunsACommand:
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.system, (f'touch {self.marker}', ))
+
+
+@pytest.fixture
+def evil_checkpoint(tmp_path):
+    marker = tmp_path / 'command_ran'
+    path = tmp_path / 'evil.pth'
+    state = DualTokenViT(arch='t').state_dict()
+    torch.save(dict(state_dict=state, meta=RunsACommand(marker)), path)
+    return path, marker
+
+
+def test_code_in_a_checkpoint_is_refused_on_every_loading_path(
+        evil_checkpoint, tmp_path):
+    path, marker = evil_checkpoint
+    with pytest.raises(UnsafeCheckpointError) as error:
+        CheckpointLoader.load_checkpoint(str(path))
+    message = str(error.value)
+    assert str(path) in message and 'posix.system' in message
+    assert 'weights_only' not in message
+
+    backbone = DualTokenViT(arch='t', init_cfg=dict(
+        type='Pretrained', checkpoint=str(path)))
+    with pytest.raises(UnsafeCheckpointError):
+        backbone.init_weights()
+
+    config = REPO / 'configs/classification/dt_vit_t_8xb128_in1k.py'
+    result = run_tool(tmp_path, 'tools/test.py', config, path, check=False)
+    assert result.returncode != 0
+    assert f'Refused to load {path}' in result.stderr
+    assert 'weights_only=False' not in result.stderr
+    assert not marker.exists()
+
+
+def numpy1_checkpoint(path, tmp_path):
+    """Rewrites a checkpoint as numpy 1.x pickles it (numpy.core.*)."""
+    buffer = io.BytesIO()
+    torch.save(dict(state_dict={'w': torch.ones(2)},
+                    meta=dict(seed=np.int64(3), mean=np.ones(2))), buffer)
+    source = zipfile.ZipFile(io.BytesIO(buffer.getvalue()))
+    with zipfile.ZipFile(path, 'w') as target:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename.endswith('data.pkl'):
+                assert b'numpy._core.multiarray' in data
+                data = data.replace(b'numpy._core.multiarray',
+                                    b'numpy.core.multiarray')
+            target.writestr(item, data)
+    return path
+
+
+def test_numpy_1_and_2_checkpoints_load(tmp_path):
+    old = numpy1_checkpoint(tmp_path / 'numpy1.pth', tmp_path)
+    loaded = CheckpointLoader.load_checkpoint(str(old))
+    assert loaded['meta']['seed'] == 3
+    assert np.array_equal(loaded['meta']['mean'], np.ones(2))
+    new = tmp_path / 'numpy2.pth'
+    torch.save(dict(meta=dict(seed=np.int64(3))), new)
+    assert CheckpointLoader.load_checkpoint(str(new))['meta']['seed'] == 3
+
+
+@pytest.mark.parametrize('layout', ['bare', 'state_dict', 'model', 'module'])
+def test_state_dict_layouts_load_strictly(layout, tmp_path):
+    source = DualTokenViT(arch='t')
+    state = source.state_dict()
+    saved = {
+        'bare': state,
+        'state_dict': dict(state_dict=state, meta=dict(epoch=3)),
+        'model': dict(model=state, epoch=3),
+        'module': {f'module.{k}': v for k, v in state.items()},
+    }[layout]
+    torch.save(saved, tmp_path / 'weights.pth')
+    target = DualTokenViT(arch='t')
+    load_weights_strictly(target, str(tmp_path / 'weights.pth'))
+    for key, value in target.state_dict().items():
+        assert torch.equal(value, state[key]), key
+
+
+def test_mismatched_weights_stop_with_a_short_summary(tmp_path):
+    torch.save(DualTokenViT(arch='t').state_dict(), tmp_path / 't.pth')
+    with pytest.raises(SystemExit) as stop:
+        load_weights_strictly(DualTokenViT(arch='s'), str(tmp_path / 't.pth'))
+    message = str(stop.value)
+    assert 'shape mismatches' in message and 'missing keys' in message
+    assert 'global_tokens (1, 7, 7, 48) vs (1, 7, 7, 64)' in message
+    assert len(message.splitlines()) <= 5
