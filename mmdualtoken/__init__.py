@@ -1,8 +1,31 @@
 """DualToken-ViT for the OpenMMLab task libraries."""
-from .engine import allow_mmengine_checkpoint_types
-from .models import DualTokenViT, StrideFourLevel, TokenProjectionNeck
+import importlib.util
 
-__version__ = '0.1.0'
-__all__ = ['DualTokenViT', 'StrideFourLevel', 'TokenProjectionNeck']
+from .version import __version__
+
+
+def _check_openmmlab_installed() -> None:
+    """pip does not install mmcv and mmengine with mmdualtoken (mmcv has no
+    wheels on PyPI): say how to get them instead of a bare ImportError."""
+    missing = [name for name in ('mmengine', 'mmcv')
+               if importlib.util.find_spec(name) is None]
+    if missing:
+        raise ImportError(
+            f'mmdualtoken needs {" and ".join(missing)}, which pip does not '
+            'install with it. From a checkout run `bash '
+            'tools/install_deps.sh` (builds mmcv 2.1.0 with its ops), or '
+            'use OpenMMLab\'s installer: `pip install openmim && mim install '
+            '"mmengine>=0.10.6" "mmcv>=2.0.0,<2.2.0"`.')
+
+
+_check_openmmlab_installed()
+
+from .engine import allow_mmengine_checkpoint_types  # noqa: E402
+from .models import (DualTokenViT, StrideFourLevel,  # noqa: E402
+                     TokenProjectionNeck)
+
+__all__ = [
+    '__version__', 'DualTokenViT', 'StrideFourLevel', 'TokenProjectionNeck'
+]
 
 allow_mmengine_checkpoint_types()

@@ -5,11 +5,12 @@ mmengine's and fvcore's jit counters have no handle for
 its two matrix products, one multiply-add per FLOP as OpenMMLab counts.
 """
 import math
-from typing import Any, List, Sequence
+from typing import Any, List, Optional, Sequence
 
 import torch
 from mmengine.analysis import FlopAnalyzer, parameter_count
 from mmengine.analysis.jit_handles import get_shape
+from mmengine.registry import DefaultScope
 from torch import nn
 
 from .apis.config import build_model
@@ -44,8 +45,21 @@ def get_complexity(model: nn.Module,
     return dict(params=parameter_count(model)[''], flops=analyzer.total())
 
 
+def _data_samples(inputs: torch.Tensor) -> Optional[list]:
+    """What a task model's ``tensor`` mode needs besides the images: mmdet's
+    two-stage detectors run the RPN's proposal step, which reads each
+    image's meta information (shape, scale); the others need nothing."""
+    if DefaultScope.get_current_instance().scope_name != 'mmdet':
+        return None
+    from mmdet.structures import DetDataSample
+    shape = tuple(inputs.shape[-2:])
+    meta = dict(img_shape=shape, ori_shape=shape, pad_shape=shape,
+                batch_input_shape=shape, scale_factor=(1., 1.))
+    return [DetDataSample(metainfo=meta) for _ in range(len(inputs))]
+
+
 class TensorForward(nn.Module):
-    """Calls a task model's ``tensor`` mode (no data samples, no
+    """Calls a task model's ``tensor`` mode (backbone, neck and heads, no
     post-processing), which the jit counter can trace."""
 
     def __init__(self, model: nn.Module):
@@ -53,13 +67,14 @@ class TensorForward(nn.Module):
         self.model = model
 
     def forward(self, inputs: torch.Tensor):
-        return self.model(inputs, mode='tensor')
+        return self.model(inputs, _data_samples(inputs), mode='tensor')
 
 
 def get_config_complexity(config: str,
                           input_shape: Sequence[int] = (3, 224, 224),
                           cfg_options: dict = None) -> dict:
     """Builds the model of an mmpretrain, mmdet or mmseg config and counts
-    its parameters and FLOPs, as :func:`get_complexity`."""
-    return get_complexity(
-        TensorForward(build_model(config, cfg_options)), input_shape)
+    its parameters and FLOPs, as :func:`get_complexity`. No weights are
+    loaded: a ``Pretrained`` checkpoint the config names need not exist."""
+    model = build_model(config, cfg_options, init_weights=False)
+    return get_complexity(TensorForward(model), input_shape)

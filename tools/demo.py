@@ -20,11 +20,13 @@ import warnings
 import numpy as np
 import torch
 
-from mmdualtoken.apis.test import parse_test_metrics
-from mmdualtoken.models import DualTokenViT
-from mmdualtoken.toy_data.coco import draw_scene
-
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+# Run this checkout's mmdualtoken, even where another one is installed.
+sys.path.insert(0, ROOT)
+from mmdualtoken.apis.test import parse_test_metrics  # noqa: E402
+from mmdualtoken.models import DualTokenViT  # noqa: E402
+from mmdualtoken.toy_data.coco import draw_scene  # noqa: E402
+
 JOBS = dict(
     cls=[('classification/demo/dt_vit_t_toy_imagenet.py',
           ['accuracy/top1'])],

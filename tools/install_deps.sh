@@ -4,9 +4,16 @@
 # installs and builds nothing. The mmcv wheel (built from source, since PyPI
 # ships none) is cached per torch version and Python tag, so another
 # environment on the same machine does not compile it again.
+#   bash tools/install_deps.sh [--check]
+# --check only says what is present and what would be installed, changes
+# nothing, and exits 1 when something is missing.
 set -euo pipefail
 
-PYTHON=${PYTHON:-python}
+CHECK_ONLY=0
+[ "${1:-}" = --check ] && CHECK_ONLY=1
+WOULD_CHANGE=0
+
+PYTHON=$(command -v "${PYTHON:-python}")
 TORCH_VERSION=2.14.1
 TORCHVISION_VERSION=0.29.1
 MMCV_VERSION=2.1.0
@@ -37,16 +44,25 @@ PY
 
 pip_install() { "$PYTHON" -m pip install --no-input "$@"; }
 
+# Says what is missing; installs it unless --check.
+plan() {
+    WOULD_CHANGE=1
+    if [ "$CHECK_ONLY" = 1 ]; then
+        log "would install: $*"
+        return 1
+    fi
+    log "installing: $*"
+}
+
 ensure() {
     if satisfied "$@"; then
         log "present: $*"
-    else
-        log "installing: $*"
+    elif plan "$@"; then
         pip_install "$@"
     fi
 }
 
-"$PYTHON" -c 'import packaging' 2>/dev/null || pip_install packaging
+"$PYTHON" -c 'import packaging' 2>/dev/null || { plan packaging && pip_install packaging; }
 # setuptools: torch needs >= 77.0.3; mmcv's setup.py and mmengine's pkg:: lookup
 # import pkg_resources, which setuptools 81 removed.
 ensure 'setuptools>=77,<81' wheel ninja
@@ -61,7 +77,7 @@ ensure 'mmengine==0.10.7' 'mmdet==3.3.0' 'mmsegmentation==1.2.2' 'mmpretrain==1.
 # lack it, so the headless build of the same release provides cv2 instead.
 if "$PYTHON" -c 'import cv2' 2>/dev/null; then
     log "present: cv2"
-else
+elif plan "opencv-python-headless (cv2 does not import)"; then
     cv_version=$("$PYTHON" -c 'from importlib.metadata import version; print(version("opencv-python"))')
     log "cv2 does not import (no libGL?): installing opencv-python-headless==$cv_version"
     pip_install --no-deps --force-reinstall "opencv-python-headless==$cv_version"
@@ -74,7 +90,7 @@ mmcv_ok() {
 
 if mmcv_ok; then
     log "present: mmcv==$MMCV_VERSION with ops"
-else
+elif plan "mmcv==$MMCV_VERSION with ops (built from source, cached)"; then
     pytag=$("$PYTHON" -c 'import sys; print(f"cp{sys.version_info[0]}{sys.version_info[1]}")')
     cuda=$("$PYTHON" -c 'import torch; print("cuda" if torch.cuda.is_available() else "cpu")')
     wheel_dir="$CACHE_DIR/wheels/mmcv-$MMCV_VERSION-torch$TORCH_VERSION-$pytag-$cuda"
@@ -103,10 +119,13 @@ else
     mmcv_ok || { log "mmcv ops failed to import after install"; exit 1; }
 fi
 
-if satisfied mmdualtoken && "$PYTHON" -c 'import mmdualtoken' 2>/dev/null \
-        && [ "$("$PYTHON" -c 'import mmdualtoken, os; print(os.path.dirname(os.path.dirname(os.path.abspath(mmdualtoken.__file__))))')" = "$ROOT" ]; then
+# Where the installed mmdualtoken lives, asked from outside any checkout
+# (python -c in $ROOT would find $ROOT's package first, installed or not).
+installed=$(cd / && "$PYTHON" -c 'import mmdualtoken, os; print(os.path.dirname(os.path.dirname(os.path.realpath(mmdualtoken.__file__))))' 2>/dev/null || true)
+if [ "$installed" = "$(realpath "$ROOT")" ]; then
     log "present: mmdualtoken (editable, $ROOT)"
-else
-    log "installing mmdualtoken from $ROOT (editable)"
+elif plan "mmdualtoken from $ROOT (editable; installed now: ${installed:-none})"; then
     pip_install --no-deps --no-build-isolation -e "$ROOT"
 fi
+[ "$CHECK_ONLY" = 1 ] && exit "$WOULD_CHANGE"
+exit 0

@@ -8,8 +8,11 @@ An existing dataset folder is kept unless --force is given.
 import argparse
 import os.path as osp
 import shutil
+import sys
 
-from mmdualtoken.toy_data import (make_toy_ade20k, make_toy_coco,
+# Run this checkout's mmdualtoken, even where another one is installed.
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+from mmdualtoken.toy_data import (make_toy_ade20k, make_toy_coco,  # noqa: E402
                                   make_toy_imagenet)
 
 WRITERS = dict(

@@ -4,7 +4,12 @@
         [--show-dir DIR] [--cfg-options K=V ...]
         [--launcher {none,pytorch,slurm,mpi}]
 """
-from mmdualtoken.apis.test import main
+import os.path as osp
+import sys
+
+# Run this checkout's mmdualtoken, even where another one is installed.
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+from mmdualtoken.apis.test import main  # noqa: E402
 
 if __name__ == '__main__':
     main()

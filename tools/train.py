@@ -4,7 +4,12 @@
         [--auto-scale-lr] [--no-validate] [--cfg-options K=V ...]
         [--launcher {none,pytorch,slurm,mpi}]
 """
-from mmdualtoken.apis.train import main
+import os.path as osp
+import sys
+
+# Run this checkout's mmdualtoken, even where another one is installed.
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+from mmdualtoken.apis.train import main  # noqa: E402
 
 if __name__ == '__main__':
     main()

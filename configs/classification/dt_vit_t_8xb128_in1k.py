@@ -45,6 +45,14 @@ optim_wrapper = dict(
     }),
 )
 
+# mmengine tags each dict of an `mmpretrain::` base with `_scope_`, which
+# mmpretrain's tools/visualization/browse_dataset.py passes on to the
+# visualizer's constructor: restated here without it.
+visualizer = dict(
+    _delete_=True,
+    type='UniversalVisualizer',
+    vis_backends=[dict(type='LocalVisBackend')])
+
 param_scheduler = [
     dict(
         type='LinearLR',

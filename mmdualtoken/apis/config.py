@@ -4,6 +4,7 @@ The config's ``default_scope`` (``mmpretrain``, ``mmdet`` or ``mmseg``)
 decides which task library runs; everything here works for all three.
 """
 import argparse
+import logging
 import os
 import os.path as osp
 from typing import Optional
@@ -34,6 +35,8 @@ def load_config(path: str,
     cfg = Config.fromfile(path)
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
+        if 'pretrained' in cfg_options:
+            _set_pretrained(cfg, cfg_options['pretrained'])
     scope = cfg.get('default_scope')
     if scope not in TASK_SCOPES:
         raise ValueError(f'{path}: default_scope must be one of '
@@ -47,6 +50,62 @@ def load_config(path: str,
                                 osp.splitext(osp.basename(path))[0])
     adapt_to_device(cfg)
     return cfg
+
+
+def _backbone_checkpoint(cfg: Config) -> Optional[dict]:
+    """The backbone's ``Pretrained`` init config, if it has one."""
+    init_cfg = cfg.model.get('backbone', {}).get('init_cfg')
+    if isinstance(init_cfg, dict) and init_cfg.get('type') == 'Pretrained':
+        return init_cfg
+    return None
+
+
+def _set_pretrained(cfg: Config, checkpoint: Optional[str]) -> None:
+    """Applies ``--cfg-options pretrained=...`` to the backbone.
+
+    Configs name the ImageNet checkpoint once, as the top-level variable
+    ``pretrained``, which mmengine substitutes when it reads the file; a
+    later override of the variable alone would change nothing. ``None``
+    trains the backbone from scratch, with its BatchNorm statistics learnt
+    (``norm_eval=False``) since there are no pretrained ones to keep.
+    """
+    init_cfg = _backbone_checkpoint(cfg)
+    if init_cfg is None:
+        return
+    if checkpoint is not None:
+        init_cfg.checkpoint = checkpoint
+        return
+    cfg.model.backbone.init_cfg = None
+    if 'norm_eval' in cfg.model.backbone:
+        cfg.model.backbone.norm_eval = False
+    print_log(
+        'pretrained=None: the backbone trains from scratch (norm_eval=False).'
+        ' Expect far lower accuracy than from the ImageNet checkpoint.',
+        'current', logging.WARNING)
+
+
+def check_pretrained(cfg: Config, config_path: str) -> None:
+    """Stops before any work when the backbone's ImageNet checkpoint is a
+    local file that does not exist, and says the ways forward."""
+    init_cfg = _backbone_checkpoint(cfg)
+    if init_cfg is None:
+        return
+    checkpoint = init_cfg.get('checkpoint')
+    if not checkpoint or '://' in checkpoint or osp.isfile(checkpoint):
+        return
+    arch = cfg.model.backbone.get('arch', 's')
+    classifier = f'configs/classification/dt_vit_{arch}_8xb128_in1k.py'
+    raise SystemExit(
+        f'{config_path}: the backbone\'s ImageNet checkpoint {checkpoint!r} '
+        f'(config variable `pretrained`) does not exist. Either\n'
+        f'  - train the ImageNet classifier and put its checkpoint there '
+        f'(the backbone weights are read with prefix "backbone."):\n'
+        f'      tools/dist_train.sh {classifier} 8\n'
+        f'      cp work_dirs/{osp.splitext(osp.basename(classifier))[0]}/'
+        f'epoch_300.pth {checkpoint}\n'
+        f'  - or name another checkpoint: --cfg-options pretrained=PATH\n'
+        f'  - or train from scratch: --cfg-options pretrained=None '
+        f'(norm_eval=False; accuracy will be far lower).')
 
 
 def _replace_sync_bn(node) -> int:
@@ -95,15 +154,19 @@ def build_runner(cfg: Config) -> Runner:
     return Runner.from_cfg(cfg)
 
 
-def build_model(path: str, cfg_options: Optional[dict] = None) -> nn.Module:
+def build_model(path: str,
+                cfg_options: Optional[dict] = None,
+                init_weights: bool = True) -> nn.Module:
     """Builds the model of an mmpretrain, mmdet or mmseg config, in the
-    config's default scope, with its weights initialized."""
+    config's default scope; ``init_weights`` runs its initialization
+    (which loads a ``Pretrained`` checkpoint the config names)."""
     cfg = Config.fromfile(path)
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
     init_default_scope(cfg.get('default_scope', 'mmdualtoken'))
     model = MODELS.build(cfg.model)
-    model.init_weights()
+    if init_weights:
+        model.init_weights()
     return model
 
 

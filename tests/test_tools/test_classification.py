@@ -1,5 +1,10 @@
 """Classification end to end: toy ImageNet through tools/train.py,
 tools/test.py and the distributed launchers, on CPU processes."""
+import hashlib
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 import torch
 from mmengine.config import Config
@@ -100,3 +105,55 @@ def test_two_process_training_and_testing_agree_with_one(toy_root, trained):
                       '--work-dir', work_dir / 'test_dist')
     assert (parse_test_metrics(double.stdout)['accuracy/top1'] ==
             pytest.approx(parse_test_metrics(single.stdout)['accuracy/top1']))
+
+
+def test_show_dir_paints_every_test_image_and_tta_runs(toy_root, trained):
+    work_dir, checkpoint = trained
+    show_dir = work_dir / 'painted'
+    run_tool(toy_root, 'tools/test.py', DEMO, checkpoint, '--show-dir',
+             show_dir)
+    images = list((toy_root / 'data/toy/imagenet/val').glob('*.JPEG'))
+    painted = list(show_dir.rglob('*.png'))
+    assert len(painted) == len(images) > 0
+    # Testing keeps the training run's config dump and log intact.
+    assert (work_dir / 'test').is_dir()
+
+    output = run_tool(toy_root, 'tools/test.py', DEMO, checkpoint,
+                      '--tta').stdout
+    assert parse_test_metrics(output)['accuracy/top1'] >= 38
+    # mmpretrain's hook cannot paint TTA batches: said before any work.
+    both = run_tool(toy_root, 'tools/test.py', DEMO, checkpoint, '--tta',
+                    '--show-dir', show_dir, check=False)
+    assert both.returncode != 0
+    assert 'without --tta' in both.stderr
+
+
+def test_published_checkpoint_loads_without_mmdualtoken(toy_root, trained,
+                                                        tmp_path):
+    _, checkpoint = trained
+    result = run_tool(toy_root, 'tools/model_converters/publish_model.py',
+                      checkpoint, tmp_path / 'dt_vit_t_toy.pth')
+    published = Path(result.stdout.strip())
+    digest = hashlib.sha256(published.read_bytes()).hexdigest()
+    assert published.name == f'dt_vit_t_toy-{digest[:8]}.pth'
+    assert not list(tmp_path.glob('*.part'))
+    # A plain torch.load (weights_only=True), nothing of ours imported.
+    code = ('import sys, torch; c = torch.load(sys.argv[1]); '
+            'assert set(c) == {"meta", "state_dict"}, set(c); '
+            'assert "mmdualtoken" not in sys.modules')
+    subprocess.run([sys.executable, '-c', code, str(published)], check=True)
+    saved = torch.load(checkpoint)['state_dict']
+    for key, value in torch.load(published)['state_dict'].items():
+        assert torch.equal(value, saved[key]), key
+
+
+def test_mmpretrain_browse_dataset_runs_on_our_config(toy_root, tmp_path):
+    import mmpretrain
+    make_toy(toy_root, 'cls')
+    tool = (Path(mmpretrain.__file__).parent /
+            '.mim/tools/visualization/browse_dataset.py')
+    subprocess.run([
+        sys.executable, str(tool), str(DEMO), '--output-dir', str(tmp_path),
+        '--not-show', '--show-number', '3', '--mode', 'original'
+    ], cwd=toy_root, check=True, capture_output=True)
+    assert len(list(tmp_path.glob('*.JPEG'))) == 3

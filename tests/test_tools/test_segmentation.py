@@ -85,3 +85,14 @@ def test_train_then_test_beats_the_untrained_model(toy_root, trained):
     assert [m.stem for m in maps] == [i.stem for i in images]
     label_map = np.asarray(Image.open(maps[0]))
     assert label_map.shape == Image.open(images[0]).size[::-1]
+
+
+def test_show_dir_paints_every_test_image(toy_root, trained):
+    work_dir, checkpoint = trained
+    show_dir = work_dir / 'painted'
+    run_tool(toy_root, 'tools/test.py', DEMO, checkpoint, '--show-dir',
+             show_dir)
+    images = list((toy_root / 'data/toy/ade20k/images/validation').glob(
+        '*.jpg'))
+    painted = list(show_dir.rglob('*.png'))
+    assert len(painted) == len(images) > 0

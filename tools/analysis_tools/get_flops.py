@@ -11,14 +11,17 @@ post-processing) is counted, as mmdet's and mmseg's own tools do.
 import argparse
 import glob
 import os.path as osp
+import sys
 import warnings
 
 from mmengine.config import DictAction
 from mmengine.logging import MMLogger
 
-from mmdualtoken.analysis import get_config_complexity
-
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+# Run this checkout's mmdualtoken, even where another one is installed.
+sys.path.insert(0, ROOT)
+from mmdualtoken.analysis import get_config_complexity  # noqa: E402
+
 ZOO = sorted(glob.glob(osp.join(ROOT, 'configs/classification/dt_vit_*.py')))
 
 

@@ -1,0 +1,82 @@
+"""Installation: the package builds without mmcv in its requirements, says
+what to do without mmcv, imports under strict warnings, and a second
+checkout runs its own code."""
+import shutil
+import subprocess
+import sys
+import zipfile
+
+from helpers import REPO, run_tool
+
+
+def python(*args, cwd=None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, *args], cwd=cwd,
+                          capture_output=True, text=True)
+
+
+def test_wheel_leaves_mmcv_and_mmengine_to_the_installer(tmp_path):
+    subprocess.run([
+        sys.executable, '-m', 'pip', 'wheel', '--no-deps',
+        '--no-build-isolation', '-w', str(tmp_path), str(REPO)
+    ], check=True, capture_output=True)
+    wheel, = tmp_path.glob('mmdualtoken-*.whl')
+    with zipfile.ZipFile(wheel) as archive:
+        metadata, = [n for n in archive.namelist() if n.endswith('/METADATA')]
+        requires = [line for line in archive.read(metadata).decode().split(
+            '\n') if line.startswith('Requires-Dist:')]
+    unconditional = [r for r in requires if 'extra ==' not in r]
+    assert any('torch' in r for r in unconditional), requires
+    assert not any('mmcv' in r or 'mmengine' in r for r in unconditional)
+    assert any('mmcv' in r and 'extra == "mim"' in r for r in requires)
+
+
+def test_import_without_mmcv_says_how_to_install_it(tmp_path):
+    result = python(
+        '-c', 'import sys; sys.modules["mmcv"] = None; import mmdualtoken',
+        cwd=tmp_path)
+    assert result.returncode != 0
+    assert 'ImportError: mmdualtoken needs mmcv' in result.stderr
+    assert 'tools/install_deps.sh' in result.stderr
+    assert 'mim install' in result.stderr
+
+
+def test_import_under_deprecation_warnings_as_errors(tmp_path):
+    result = python('-W', 'error::DeprecationWarning', '-c',
+                    'import mmdualtoken', cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+
+
+def second_checkout(tmp_path):
+    """A copy of this checkout whose package announces itself."""
+    copy = tmp_path / 'checkout_b'
+    for part in ('mmdualtoken', 'tools', 'configs', 'requirements'):
+        shutil.copytree(REPO / part, copy / part,
+                        ignore=shutil.ignore_patterns('__pycache__'))
+    for name in ('setup.py', 'pyproject.toml', 'README.md', 'MANIFEST.in'):
+        shutil.copy(REPO / name, copy / name)
+    with open(copy / 'mmdualtoken/__init__.py', 'a') as f:
+        f.write('\nprint("mmdualtoken from", __file__)\n')
+    return copy
+
+
+def test_tools_of_a_second_checkout_run_its_own_package(tmp_path):
+    copy = second_checkout(tmp_path)
+    for tool in ('train.py', 'test.py', 'analysis_tools/get_flops.py'):
+        result = subprocess.run(
+            [sys.executable, str(copy / 'tools' / tool), '--help'],
+            cwd=tmp_path, capture_output=True, text=True, check=True)
+        assert f'mmdualtoken from {copy}/mmdualtoken/__init__.py' in (
+            result.stdout), tool
+
+
+def test_install_check_looks_at_the_installed_location(tmp_path):
+    here = run_tool(tmp_path, 'tools/install_deps.sh', '--check')
+    assert f'present: mmdualtoken (editable, {REPO})' in here.stdout
+
+    copy = second_checkout(tmp_path)
+    result = subprocess.run(['bash', str(copy / 'tools/install_deps.sh'),
+                             '--check'], cwd=copy, capture_output=True,
+                            text=True)
+    assert result.returncode == 1
+    assert (f'would install: mmdualtoken from {copy} (editable; installed '
+            f'now: {REPO})') in result.stdout

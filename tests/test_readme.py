@@ -1,0 +1,52 @@
+"""The README's config snippet, run as it stands."""
+import re
+
+import torch
+from mmengine.config import Config
+from mmengine.registry import init_default_scope
+from mmdet.registry import MODELS
+from mmdet.testing import demo_mm_inputs
+
+from helpers import REPO
+
+from mmdualtoken.models import DualTokenViT
+
+
+def readme_snippet(name: str) -> str:
+    readme = (REPO / 'README.md').read_text()
+    match = re.search(rf'<!-- snippet: {name} -->\n```python\n(.*?)```',
+                      readme, re.S)
+    assert match, f'snippet {name} not found in the README'
+    return match.group(1)
+
+
+def test_own_maskrcnn_config_snippet_trains_with_the_checkpoint_loaded(
+        tmp_path, monkeypatch):
+    # The ImageNet classifier checkpoint the snippet names.
+    source = DualTokenViT(arch='s')
+    (tmp_path / 'checkpoints').mkdir()
+    torch.save(
+        dict(state_dict={f'backbone.{k}': v
+                         for k, v in source.state_dict().items()}),
+        tmp_path / 'checkpoints/dt_vit_s_8xb128_in1k.pth')
+    config = tmp_path / 'my_mask_rcnn.py'
+    config.write_text(readme_snippet('own-maskrcnn-config'))
+    monkeypatch.chdir(tmp_path)
+
+    cfg = Config.fromfile(str(config))
+    init_default_scope('mmdet')
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    loaded = model.backbone.state_dict()
+    for key, value in source.state_dict().items():
+        if not key.startswith('norm'):  # out_indices add norms 0 and 1
+            assert torch.equal(loaded[key], value), key
+
+    packed = demo_mm_inputs(2, [(3, 160, 224)] * 2, num_items=[2, 1],
+                            num_classes=80, with_mask=True)
+    model.train()
+    losses = model(**model.data_preprocessor(packed, True), mode='loss')
+    total, _ = model.parse_losses(losses)
+    assert torch.isfinite(total)
+    total.backward()
+    assert model.backbone.global_tokens.grad is not None
