@@ -6,6 +6,11 @@ set -euo pipefail
 SCRIPT=$1
 NPROCS=$2
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+if ! [[ "$NPROCS" =~ ^[1-9][0-9]*$ ]]; then
+    echo "NUM_PROCS_PER_NODE must be a positive integer (processes, usually" \
+        "one per GPU), got '$NPROCS'." >&2
+    exit 2
+fi
 NNODES=${NNODES:-1}
 NODE_RANK=${NODE_RANK:-0}
 MASTER_ADDR=${MASTER_ADDR:-127.0.0.1}

@@ -108,6 +108,41 @@ def check_pretrained(cfg: Config, config_path: str) -> None:
         f'(norm_eval=False; accuracy will be far lower).')
 
 
+def _dataset_paths(dataset: dict) -> list:
+    """(config key, path) of what a dataset config reads from disk."""
+    root = dataset.get('data_root') or ''
+    paths = [('data_root', root)] if root else []
+    if dataset.get('ann_file'):
+        paths.append(('ann_file', osp.join(root, dataset.ann_file)))
+    prefix = dataset.get('data_prefix')
+    prefixes = prefix.items() if isinstance(prefix, dict) else [
+        ('', prefix)] if isinstance(prefix, str) else []
+    paths += [(f'data_prefix{"." + name if name else ""}', osp.join(
+        root, path)) for name, path in prefixes if path]
+    return paths
+
+
+def check_datasets(cfg: Config, splits) -> None:
+    """Stops before any work when a dataset directory or annotation file
+    of ``splits`` (e.g. ``('train', 'val')``) is missing, naming the config
+    key to change. Relative paths are read from the working directory."""
+    for split in splits:
+        loader = cfg.get(f'{split}_dataloader')
+        if not loader:
+            continue
+        dataset, key = loader.dataset, f'{split}_dataloader.dataset'
+        while 'dataset' in dataset:  # RepeatDataset and other wrappers
+            dataset, key = dataset.dataset, f'{key}.dataset'
+        for name, path in _dataset_paths(dataset):
+            if '://' not in path and not osp.exists(path):
+                raise SystemExit(
+                    f'{key}.{name}: {path!r} does not exist (relative '
+                    f'paths start from the working directory, '
+                    f'{os.getcwd()}). Run from the directory that holds '
+                    f'the data, or set it: --cfg-options '
+                    f'{key}.{name.split(".")[0]}=...')
+
+
 def _replace_sync_bn(node) -> int:
     """Turns every ``SyncBN`` norm config into ``BN``; counts them."""
     count = 0
@@ -134,8 +169,10 @@ def adapt_to_device(cfg: Config) -> None:
     cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})
     cfg.env_cfg.dist_cfg.backend = 'gloo'
     if cfg.launcher != 'none' and cfg.get('model_wrapper_cfg') is None:
+        # mmengine's defaults for its own DDP wrapper, as on GPUs.
         cfg.model_wrapper_cfg = dict(
             type='mmdualtoken.CPUDistributedDataParallel',
+            broadcast_buffers=False,
             find_unused_parameters=cfg.get('find_unused_parameters', False))
     if _replace_sync_bn(cfg.model):
         print_log('No CUDA device: SyncBN layers run as BN.', 'current')

@@ -12,7 +12,8 @@ from mmengine.runner.checkpoint import _load_checkpoint
 from torch import nn
 
 from ..engine.checkpoint import UnsafeCheckpointError
-from .config import add_common_args, build_runner, load_config, set_local_rank
+from .config import (add_common_args, build_runner, check_datasets,
+                     load_config, set_local_rank)
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -204,6 +205,7 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
     if args.work_dir is None:
         # Keep the training run's log and config dump intact.
         cfg.work_dir = osp.join(cfg.work_dir, 'test')
+    check_datasets(cfg, ('test', ))
     # Loaded strictly below, once the runner has built the model.
     cfg.load_from = None
     if args.show or args.show_dir:

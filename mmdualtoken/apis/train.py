@@ -8,8 +8,8 @@ import torch
 from mmengine.logging import print_log
 
 from ..engine import latest_checkpoint
-from .config import (add_common_args, build_runner, check_pretrained,
-                     load_config, set_local_rank)
+from .config import (add_common_args, build_runner, check_datasets,
+                     check_pretrained, load_config, set_local_rank)
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -101,6 +101,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
 
     if args.no_validate:
         cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
+    check_datasets(cfg, ('train', 'val'))
 
     runner = build_runner(cfg)
     runner.train()
