@@ -7,7 +7,7 @@ from typing import Optional, Sequence
 import torch
 from mmengine.logging import print_log
 
-from ..engine import latest_checkpoint
+from ..engine import latest_checkpoint, make_resumable
 from .config import (add_common_args, build_runner, check_datasets,
                      check_pretrained, load_config, set_local_rank)
 
@@ -98,6 +98,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         cfg.resume = True
         cfg.load_from = _resume_checkpoint(args.resume, cfg.work_dir)
     _use_atomic_checkpoints(cfg)
+    make_resumable(cfg)
 
     if args.no_validate:
         cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None

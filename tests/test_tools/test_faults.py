@@ -6,6 +6,7 @@ import subprocess
 import sys
 import time
 
+import pytest
 import torch
 
 from helpers import REPO, make_toy, run_tool
@@ -56,41 +57,56 @@ SHORT = ['train_cfg.max_epochs=3', 'default_hooks.checkpoint.interval=1',
          'train_cfg.val_interval=10']
 
 
-def test_kill_during_a_checkpoint_write_keeps_the_previous_one(
-        toy_root, tmp_path):
-    make_toy(toy_root, 'cls')
-    (tmp_path / 'stall_save.py').write_text(STALL)
-    stalling = tmp_path / 'stalling_demo.py'
+def train_killed_while_saving(cwd, tmp_path, config, work_dir, options,
+                              save: int, launcher='tools/train.py',
+                              procs: int = None) -> None:
+    """Trains ``config`` and kills the run (SIGKILL, the main process
+    only) while it writes its ``save``-th checkpoint, half written."""
+    (tmp_path / 'stall_save.py').write_text(STALL.replace(
+        'len(_saves) == 2', f'len(_saves) == {save}'))
+    stalling = tmp_path / f'stalling_{config.stem}.py'
     stalling.write_text(
-        f'_base_ = {str(DEMO)!r}\n'
+        f'_base_ = {str(config)!r}\n'
         f'custom_imports = dict(imports=["mmdualtoken", "stall_save"])\n')
-    work_dir = tmp_path / 'run'
     marker = tmp_path / 'stalled'
+    marker.unlink(missing_ok=True)
+    command = ([sys.executable, str(REPO / launcher), str(stalling)]
+               if procs is None else
+               ['bash', str(REPO / launcher), str(stalling), str(procs)])
     process = subprocess.Popen(
-        [sys.executable, str(REPO / 'tools/train.py'), str(stalling),
-         '--work-dir', str(work_dir), '--cfg-options', *SHORT],
-        cwd=toy_root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        command + ['--work-dir', str(work_dir), '--cfg-options', *options],
+        cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         env={**os.environ, 'PYTHONPATH': str(tmp_path),
              'STALL_MARKER': str(marker)},
         start_new_session=True)
     try:
         deadline = time.time() + 600
         while not marker.exists() and process.poll() is None:
-            assert time.time() < deadline, 'the second save never started'
+            assert time.time() < deadline, 'the save never started'
             time.sleep(0.5)
-        os.kill(process.pid, signal.SIGKILL)  # the main process only
-        process.wait()
-        # Its dataloader workers notice and exit by themselves.
-        deadline = time.time() + 60
-        while processes_running(stalling):
-            assert time.time() < deadline, 'dataloader workers outlived it'
-            time.sleep(1)
+        assert marker.exists(), 'the run ended before the save'
+        if procs is None:
+            os.kill(process.pid, signal.SIGKILL)  # the main process only
+            process.wait()
+            # Its dataloader workers notice and exit by themselves.
+            deadline = time.time() + 60
+            while processes_running(stalling):
+                assert time.time() < deadline, 'workers outlived the run'
+                time.sleep(1)
     finally:
         try:
             os.killpg(process.pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
-    assert marker.read_text().endswith('.epoch_2.pth.part')
+        process.wait()
+
+
+def test_kill_during_a_checkpoint_write_keeps_the_previous_one(
+        toy_root, tmp_path):
+    make_toy(toy_root, 'cls')
+    work_dir = tmp_path / 'run'
+    train_killed_while_saving(toy_root, tmp_path, DEMO, work_dir, SHORT, 2)
+    assert (tmp_path / 'stalled').read_text().endswith('.epoch_2.pth.part')
 
     first = work_dir / 'epoch_1.pth'
     assert torch.load(first)['meta']['epoch'] == 1  # complete, loadable
@@ -171,3 +187,47 @@ def test_missing_data_stops_before_work_naming_the_config_key(
     assert 'test_dataloader.dataset.ann_file' in missing_ann.stderr
     assert 'missing.json' in missing_ann.stderr
     assert 'Traceback' not in missing_ann.stderr
+
+
+def assert_same_weights(first, second):
+    first = torch.load(first)['state_dict']
+    second = torch.load(second)['state_dict']
+    assert first.keys() == second.keys()
+    for key in first:
+        torch.testing.assert_close(second[key], first[key], rtol=0, atol=1e-6,
+                                   msg=key)
+
+
+SEG_DEMO = REPO / 'configs/segmentation/demo/deeplabv3_dt_vit_t_toy_ade20k.py'
+RESUME_CASES = {
+    # epoch-based: killed while saving epoch 3, resumed from epoch 2
+    'classification': (DEMO, 'cls', SHORT, 3, 'epoch_3.pth', None),
+    # iteration-based: killed while saving iteration 20, resumed from 10
+    'segmentation': (SEG_DEMO, 'seg', [
+        'train_cfg.max_iters=20', 'train_cfg.val_interval=100',
+        'default_hooks.checkpoint.interval=10',
+        'default_hooks.checkpoint.max_keep_ckpts=2'
+    ], 2, 'iter_20.pth', None),
+    'two-process classification': (DEMO, 'cls', SHORT, 3, 'epoch_3.pth', 2),
+}
+
+
+@pytest.mark.parametrize('case', RESUME_CASES.values(),
+                         ids=RESUME_CASES.keys())
+def test_killed_and_resumed_run_ends_like_the_uninterrupted_one(
+        case, toy_root, tmp_path):
+    config, task, options, save, last, procs = case
+    make_toy(toy_root, task)
+    launcher = 'tools/train.py' if procs is None else 'tools/dist_train.sh'
+    extra = [] if procs is None else [procs]
+    uninterrupted = tmp_path / 'uninterrupted'
+    run_tool(toy_root, launcher, config, *extra, '--work-dir', uninterrupted,
+             '--cfg-options', *options)
+
+    resumed = tmp_path / 'resumed'
+    train_killed_while_saving(toy_root, tmp_path, config, resumed, options,
+                              save, launcher, procs)
+    assert not (resumed / last).exists()
+    run_tool(toy_root, launcher, config, *extra, '--work-dir', resumed,
+             '--resume', '--cfg-options', *options)
+    assert_same_weights(uninterrupted / last, resumed / last)
