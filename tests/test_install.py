@@ -1,10 +1,12 @@
 """Installation: the package builds without mmcv in its requirements, says
 what to do without mmcv, imports under strict warnings, and a second
 checkout runs its own code."""
+import os
 import shutil
 import subprocess
 import sys
 import zipfile
+from importlib.metadata import version
 
 from helpers import REPO, run_tool
 
@@ -80,3 +82,30 @@ def test_install_check_looks_at_the_installed_location(tmp_path):
     assert result.returncode == 1
     assert (f'would install: mmdualtoken from {copy} (editable; installed '
             f'now: {REPO})') in result.stdout
+
+
+def test_install_check_keeps_what_is_there_and_changes_nothing(tmp_path):
+    # A throw-away environment that sees this one's packages keeps them.
+    subprocess.run([sys.executable, '-m', 'venv', '--system-site-packages',
+                    str(tmp_path / 'shared')], check=True)
+    shared = subprocess.run(
+        ['bash', str(REPO / 'tools/install_deps.sh'), '--check'],
+        env={**os.environ, 'PYTHON': str(tmp_path / 'shared/bin/python')},
+        capture_output=True, text=True)
+    assert f'present: torch {version("torch")}' in shared.stdout
+    assert 'present: mmcv 2.1.0 with ops' in shared.stdout
+
+    # An empty one is told what would be installed, and stays empty.
+    subprocess.run([sys.executable, '-m', 'venv', str(tmp_path / 'empty')],
+                   check=True)
+    python = str(tmp_path / 'empty/bin/python')
+    before = subprocess.run([python, '-m', 'pip', 'freeze'],
+                            capture_output=True, text=True).stdout
+    empty = subprocess.run(
+        ['bash', str(REPO / 'tools/install_deps.sh'), '--check'],
+        env={**os.environ, 'PYTHON': python}, capture_output=True, text=True)
+    assert empty.returncode == 1
+    assert 'would install: torch==2.14.1 torchvision==0.29.1' in empty.stdout
+    assert 'would install: mmcv==2.1.0 with ops' in empty.stdout
+    assert subprocess.run([python, '-m', 'pip', 'freeze'],
+                          capture_output=True, text=True).stdout == before

@@ -14,22 +14,31 @@ CHECK_ONLY=0
 WOULD_CHANGE=0
 
 PYTHON=$(command -v "${PYTHON:-python}")
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# What mmdualtoken accepts is stated once, in requirements/*.txt: whatever
+# satisfies it is kept (a CUDA torch, an mmcv built by hand). What is
+# missing is installed; torch and mmcv at the tested versions below.
 TORCH_VERSION=2.14.1
 TORCHVISION_VERSION=0.29.1
 MMCV_VERSION=2.1.0
 CACHE_DIR=${MMDUALTOKEN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/mmdualtoken}
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 log() { printf '[install] %s\n' "$*"; }
 
-# Prints the installed versions of the named distributions as NAME==VERSION,
-# and exits non-zero if any one is missing or differs from the pinned version.
+requirements() { sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$ROOT/requirements/$1.txt"; }
+TORCH_REQ=$(requirements runtime | grep '^torch')
+MMCV_REQ=$(requirements mminstall | grep '^mmcv')
+mapfile -t MMENGINE_REQ < <(requirements mminstall | grep -v '^mmcv')
+mapfile -t TASK_REQS < <(requirements tasks)
+
+# Prints the installed versions of the named distributions (NAME VERSION,
+# comma-separated) and exits non-zero if one is missing or not accepted.
 satisfied() {
     "$PYTHON" - "$@" <<'PY'
 import sys
 from importlib import metadata
 from packaging.requirements import Requirement
-ok = True
+ok, found = True, []
 for spec in sys.argv[1:]:
     req = Requirement(spec)
     try:
@@ -37,7 +46,9 @@ for spec in sys.argv[1:]:
     except metadata.PackageNotFoundError:
         ok = False
         continue
+    found.append(f'{req.name} {version}')
     ok &= req.specifier.contains(version, prereleases=True)
+print(', '.join(found))
 sys.exit(0 if ok else 1)
 PY
 }
@@ -54,9 +65,16 @@ plan() {
     log "installing: $*"
 }
 
+# ensure ACCEPTED... [-- TO_INSTALL...]: keeps what satisfies ACCEPTED and
+# says which versions it found; otherwise installs TO_INSTALL (by default
+# ACCEPTED itself).
 ensure() {
-    if satisfied "$@"; then
-        log "present: $*"
+    local accepted=() found
+    while [ $# -gt 0 ] && [ "$1" != -- ]; do accepted+=("$1"); shift; done
+    [ "${1:-}" = -- ] && shift
+    [ $# -gt 0 ] || set -- "${accepted[@]}"
+    if found=$(satisfied "${accepted[@]}"); then
+        log "present: $found"
     elif plan "$@"; then
         pip_install "$@"
     fi
@@ -66,11 +84,11 @@ ensure() {
 # setuptools: torch needs >= 77.0.3; mmcv's setup.py and mmengine's pkg:: lookup
 # import pkg_resources, which setuptools 81 removed.
 ensure 'setuptools>=77,<81' wheel ninja
-ensure "torch==$TORCH_VERSION" "torchvision==$TORCHVISION_VERSION"
+ensure "$TORCH_REQ" torchvision -- "torch==$TORCH_VERSION" "torchvision==$TORCHVISION_VERSION"
 
 # The OpenMMLab releases that accept mmcv 2.1.0, plus what mmseg imports
 # without declaring it; opencv is held below 5, which mmcv 2.1 predates.
-ensure 'mmengine==0.10.7' 'mmdet==3.3.0' 'mmsegmentation==1.2.2' 'mmpretrain==1.2.0' \
+ensure "${MMENGINE_REQ[@]}" "${TASK_REQS[@]}" \
     addict yapf ftfy regex 'opencv-python<5' pycocotools pytest
 
 # mmengine and mmcv require opencv-python, whose cv2 needs libGL; servers often
@@ -84,16 +102,17 @@ elif plan "opencv-python-headless (cv2 does not import)"; then
 fi
 
 mmcv_ok() {
-    satisfied "mmcv==$MMCV_VERSION" &&
+    satisfied "$MMCV_REQ" >/dev/null &&
         "$PYTHON" -c 'from mmcv.ops import nms, RoIAlign' 2>/dev/null
 }
 
 if mmcv_ok; then
-    log "present: mmcv==$MMCV_VERSION with ops"
+    log "present: $(satisfied "$MMCV_REQ") with ops"
 elif plan "mmcv==$MMCV_VERSION with ops (built from source, cached)"; then
     pytag=$("$PYTHON" -c 'import sys; print(f"cp{sys.version_info[0]}{sys.version_info[1]}")')
     cuda=$("$PYTHON" -c 'import torch; print("cuda" if torch.cuda.is_available() else "cpu")')
-    wheel_dir="$CACHE_DIR/wheels/mmcv-$MMCV_VERSION-torch$TORCH_VERSION-$pytag-$cuda"
+    torch_version=$("$PYTHON" -c 'import torch; print(torch.__version__.split("+")[0])')
+    wheel_dir="$CACHE_DIR/wheels/mmcv-$MMCV_VERSION-torch$torch_version-$pytag-$cuda"
     if ! ls "$wheel_dir"/mmcv-*.whl >/dev/null 2>&1; then
         log "building mmcv $MMCV_VERSION with ops (several minutes, once per machine)"
         build=$(mktemp -d)
