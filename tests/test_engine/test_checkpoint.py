@@ -49,6 +49,7 @@ def test_code_in_a_checkpoint_is_refused_on_every_loading_path(
         backbone.init_weights()
 
     config = REPO / 'configs/classification/dt_vit_t_8xb128_in1k.py'
+    (tmp_path / 'data/imagenet').mkdir(parents=True)  # the config's root
     result = run_tool(tmp_path, 'tools/test.py', config, path, check=False)
     assert result.returncode != 0
     assert f'Refused to load {path}' in result.stderr

@@ -167,3 +167,28 @@ def test_backbone_imports_no_task_library():
             'bad = [m for m in sys.modules if m.split(".")[0] in '
             '("mmdet", "mmseg", "mmpretrain")]; assert not bad, bad')
     subprocess.run([sys.executable, '-c', code], check=True)
+
+
+def test_pretrained_of_another_variant_or_prefix_stops_with_the_cause(
+        tmp_path):
+    checkpoint = tmp_path / 't_classifier.pth'
+    torch.save(dict(state_dict={
+        f'backbone.{k}': v
+        for k, v in all_stages('t').state_dict().items()
+    }), checkpoint)
+
+    def pretrained(arch, prefix, **kwargs):
+        return all_stages(arch, init_cfg=dict(
+            type='Pretrained', checkpoint=str(checkpoint), prefix=prefix),
+            **kwargs)
+
+    with pytest.raises(ValueError, match=r"width 48 \(arch 't'.*width 64"):
+        pretrained('s', 'backbone.').init_weights()
+    with pytest.raises(ValueError, match="no key starts with the prefix"):
+        pretrained('t', 'neck.').init_weights()
+    partial = pretrained('s', 'backbone.', max_pretrained_mismatch=None)
+    partial.init_weights()  # deliberate partial loading: what fits
+    exact = pretrained('t', 'backbone.')
+    exact.init_weights()
+    source = torch.load(checkpoint)['state_dict']
+    assert torch.equal(exact.global_tokens, source['backbone.global_tokens'])

@@ -173,6 +173,12 @@ class DualTokenViT(BaseModule):
             Defaults to False.
         with_cp (bool): Use gradient checkpointing on each block, trading
             compute for memory. Defaults to False.
+        max_pretrained_mismatch (float, optional): With a ``Pretrained``
+            ``init_cfg``, the largest fraction of this backbone's weights
+            that may be missing from the checkpoint or differ in shape;
+            above it, initialization stops and names the likely cause
+            (another variant, another task, a wrong prefix). None loads
+            whatever fits, as mmengine does. Defaults to 0.1.
         init_cfg (dict | list, optional): Initialization config, e.g.
             ``dict(type='Pretrained', checkpoint=..., prefix='backbone.')``.
 
@@ -230,6 +236,7 @@ class DualTokenViT(BaseModule):
                  frozen_stages: int = -1,
                  norm_eval: bool = False,
                  with_cp: bool = False,
+                 max_pretrained_mismatch: Optional[float] = 0.1,
                  init_cfg=None):
         if init_cfg is None:
             init_cfg = [
@@ -248,6 +255,7 @@ class DualTokenViT(BaseModule):
         self.frozen_stages = frozen_stages
         self.norm_eval = norm_eval
         self.with_cp = with_cp
+        self.max_pretrained_mismatch = max_pretrained_mismatch
 
         act_cfg = act_cfg or dict(type='GELU')
         self.stem = ConvStem(in_channels, embed_dims[0], norm_cfg
@@ -296,6 +304,57 @@ class DualTokenViT(BaseModule):
             self.add_module(f'norm{i}', nn.LayerNorm(embed_dims[i]))
         self._freeze_stages()
         self._register_load_state_dict_pre_hook(self._resize_global_tokens)
+
+    def init_weights(self) -> None:
+        """Initializes the weights; a ``Pretrained`` checkpoint is first
+        checked against ``max_pretrained_mismatch``."""
+        init_cfg = self.init_cfg
+        if (isinstance(init_cfg, dict) and init_cfg.get('type') == 'Pretrained'
+                and self.max_pretrained_mismatch is not None):
+            self._check_pretrained(init_cfg['checkpoint'],
+                                   init_cfg.get('prefix'))
+        super().init_weights()
+
+    def _check_pretrained(self, checkpoint: str, prefix: Optional[str]):
+        from mmengine.runner.checkpoint import _load_checkpoint
+        state = _load_checkpoint(checkpoint, map_location='cpu')
+        for key in ('state_dict', 'model'):
+            if isinstance(state.get(key), dict):
+                state = state[key]
+                break
+        if prefix:
+            prefix = prefix if prefix.endswith('.') else prefix + '.'
+            state = {k[len(prefix):]: v for k, v in state.items()
+                     if k.startswith(prefix)}
+        expected = self.state_dict()
+        fitting = [k for k, v in expected.items()
+                   if k in state and state[k].shape == v.shape]
+        unfit = 1 - len(fitting) / len(expected)
+        if unfit <= self.max_pretrained_mismatch:
+            return
+        tokens = state.get('global_tokens')
+        if not state:
+            cause = (f'no key starts with the prefix {prefix!r}: set '
+                     f'init_cfg.prefix (\'backbone.\' for a classifier or '
+                     f'detector checkpoint, None for a bare backbone)')
+        elif tokens is not None and tokens.shape[-1] != self.embed_dims[0]:
+            variants = [name for name in ('t', 's')
+                        if self.arch_zoo[name]['embed_dims'][0] ==
+                        tokens.shape[-1]]
+            cause = (f'it holds a DualToken-ViT of width {tokens.shape[-1]}'
+                     f' (arch {variants[0]!r} or a mix variant) ' if variants
+                     else f'it holds a DualToken-ViT of width '
+                     f'{tokens.shape[-1]} ') + (
+                         f'and this backbone has width {self.embed_dims[0]}:'
+                         f' use the checkpoint of this config\'s arch')
+        else:
+            cause = ('it does not look like a DualToken-ViT checkpoint of '
+                     'this arch (another model, or another task\'s keys)')
+        raise ValueError(
+            f'Pretrained {checkpoint}: {unfit:.0%} of the backbone\'s '
+            f'weights are missing or of another shape (more than '
+            f'max_pretrained_mismatch={self.max_pretrained_mismatch}); '
+            f'{cause}. Set max_pretrained_mismatch=None to load what fits.')
 
     def _resize_global_tokens(self, state_dict: dict, prefix: str, *args,
                               **kwargs) -> None:
