@@ -98,3 +98,14 @@ def test_train_then_test_beats_the_untrained_model(toy_root, trained):
         evaluator.summarize()
         assert evaluator.stats[0] == pytest.approx(
             metrics[f'coco/{iou_type}_mAP'], abs=1e-3)
+
+
+def test_two_process_testing_agrees_with_one(toy_root, trained):
+    work_dir, checkpoint = trained
+    single = run_tool(toy_root, 'tools/test.py', DEMO, checkpoint,
+                      '--work-dir', work_dir / 'test_single')
+    double = run_tool(toy_root, 'tools/dist_test.sh', DEMO, checkpoint, 2,
+                      '--work-dir', work_dir / 'test_dist')
+    single, double = (parse_test_metrics(r.stdout) for r in (single, double))
+    for metric in ('coco/bbox_mAP', 'coco/segm_mAP'):
+        assert double[metric] == pytest.approx(single[metric], abs=1e-3)

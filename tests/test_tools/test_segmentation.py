@@ -96,3 +96,13 @@ def test_show_dir_paints_every_test_image(toy_root, trained):
         '*.jpg'))
     painted = list(show_dir.rglob('*.png'))
     assert len(painted) == len(images) > 0
+
+
+def test_two_process_testing_agrees_with_one(toy_root, trained):
+    work_dir, checkpoint = trained
+    single = run_tool(toy_root, 'tools/test.py', DEMO, checkpoint,
+                      '--work-dir', work_dir / 'test_single')
+    double = run_tool(toy_root, 'tools/dist_test.sh', DEMO, checkpoint, 2,
+                      '--work-dir', work_dir / 'test_dist')
+    assert (parse_test_metrics(double.stdout)['mIoU'] == pytest.approx(
+        parse_test_metrics(single.stdout)['mIoU'], abs=0.01))
