@@ -4,6 +4,8 @@ The config's ``default_scope`` (``mmpretrain``, ``mmdet`` or ``mmseg``)
 decides which task library runs; everything here works for all three.
 """
 import argparse
+import ast
+import difflib
 import logging
 import os
 import os.path as osp
@@ -32,8 +34,9 @@ def load_config(path: str,
     if not osp.isfile(path):
         raise FileNotFoundError(
             f'Config {path!r} does not exist; pass a file under configs/.')
-    cfg = Config.fromfile(path)
+    cfg = _read_config(path)
     if cfg_options:
+        _check_option_keys(cfg, cfg_options)
         cfg.merge_from_dict(cfg_options)
         if 'pretrained' in cfg_options:
             _set_pretrained(cfg, cfg_options['pretrained'])
@@ -50,6 +53,45 @@ def load_config(path: str,
                                 osp.splitext(osp.basename(path))[0])
     adapt_to_device(cfg)
     return cfg
+
+
+def _read_config(path: str) -> Config:
+    """``Config.fromfile``, with syntax errors named by file and line
+    (mmengine reports them as in ``<unknown>``)."""
+    try:
+        return Config.fromfile(path)
+    except SyntaxError as error:
+        try:
+            with open(path) as f:
+                ast.parse(f.read(), path)
+        except SyntaxError as located:
+            error = located
+            where = f'{path}, line {located.lineno}'
+        else:
+            where = f'a _base_ file of {path}, line {error.lineno}'
+        raise SystemExit(f'Syntax error in {where}: {error.msg}\n'
+                         f'    {(error.text or "").strip()}') from None
+
+
+def _check_option_keys(cfg: Config, options: dict) -> None:
+    """Stops on a ``--cfg-options`` key whose parent is not in the config
+    (a mistyped section would otherwise be added and silently ignored);
+    a new leaf in an existing section is allowed, its builder checks it."""
+    for key in options:
+        node, parts = cfg.to_dict(), key.split(".")
+        for depth, part in enumerate(parts[:-1]):
+            if isinstance(node, list) and part.isdigit() and int(part) < len(
+                    node):
+                node = node[int(part)]
+            elif isinstance(node, dict) and part in node:
+                node = node[part]
+            else:
+                known = list(node) if isinstance(node, dict) else []
+                close = difflib.get_close_matches(part, known, n=1)
+                hint = f'; did you mean {close[0]!r}?' if close else '.'
+                raise SystemExit(
+                    f'--cfg-options {key}: the config has no '
+                    f'{".".join(parts[:depth + 1])!r}{hint}')
 
 
 def _backbone_checkpoint(cfg: Config) -> Optional[dict]:

@@ -94,15 +94,15 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
                 'config.')
         cfg.auto_scale_lr.enable = True
 
+    if args.no_validate:
+        cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
+    check_datasets(cfg, ('train', 'val'))
+
     if args.resume is not None:
         cfg.resume = True
         cfg.load_from = _resume_checkpoint(args.resume, cfg.work_dir)
     _use_atomic_checkpoints(cfg)
     make_resumable(cfg)
-
-    if args.no_validate:
-        cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
-    check_datasets(cfg, ('train', 'val'))
 
     runner = build_runner(cfg)
     runner.train()

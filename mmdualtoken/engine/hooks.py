@@ -1,4 +1,6 @@
 """Checkpoints that a kill at any moment cannot lose."""
+import difflib
+import inspect
 import os
 import os.path as osp
 import re
@@ -7,6 +9,7 @@ from typing import Optional
 from mmengine.dist import is_main_process
 from mmengine.fileio import LocalBackend
 from mmengine.hooks import CheckpointHook
+from mmengine.runner import Runner
 
 from mmdualtoken.registry import HOOKS
 
@@ -30,8 +33,20 @@ class AtomicCheckpointHook(CheckpointHook):
     ``last_checkpoint`` is replaced (also by rename) after that, and only
     then are checkpoints beyond ``max_keep_ckpts`` removed. Arguments are
     ``CheckpointHook``'s; the tools use it in its place for local work
-    dirs.
+    dirs. A mistyped argument stops the run when the hook is built, not at
+    the first save (``CheckpointHook`` passes unknown ones on to it).
     """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        accepted = inspect.signature(Runner.save_checkpoint).parameters
+        known = inspect.signature(CheckpointHook.__init__).parameters
+        for name in self.args:
+            if name not in accepted:
+                close = difflib.get_close_matches(name, known, n=1)
+                raise TypeError(
+                    f'default_hooks.checkpoint: unknown argument {name!r}' +
+                    (f'; did you mean {close[0]!r}?' if close else '.'))
 
     def _save_checkpoint_with_step(self, runner, step, meta):
         if not isinstance(self.file_backend, LocalBackend):

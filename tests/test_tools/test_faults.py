@@ -231,3 +231,27 @@ def test_killed_and_resumed_run_ends_like_the_uninterrupted_one(
     run_tool(toy_root, launcher, config, *extra, '--work-dir', resumed,
              '--resume', '--cfg-options', *options)
     assert_same_weights(uninterrupted / last, resumed / last)
+
+
+def test_config_mistakes_stop_before_training_and_say_where(
+        toy_root, tmp_path):
+    make_toy(toy_root, 'cls')
+    broken = tmp_path / 'broken.py'
+    broken.write_text(f'_base_ = {str(DEMO)!r}\n'
+                      'model = dict(head=dict(num_classes=4)\n')
+    result = run_tool(toy_root, 'tools/train.py', broken, check=False)
+    assert result.returncode != 0
+    assert f'Syntax error in {broken}, line 2' in result.stderr
+
+    typo = run_tool(toy_root, 'tools/train.py', DEMO, '--cfg-options',
+                    'optim_wraper.optimizer.lr=0.1', check=False)
+    assert typo.returncode != 0
+    assert "did you mean 'optim_wrapper'?" in typo.stderr
+
+    hook_typo = run_tool(toy_root, 'tools/train.py', DEMO, '--work-dir',
+                         tmp_path / 'run', '--cfg-options',
+                         'default_hooks.checkpoint.max_keep_ckpt=1',
+                         check=False)
+    assert hook_typo.returncode != 0
+    assert "did you mean 'max_keep_ckpts'?" in hook_typo.stderr
+    assert 'Epoch(train)' not in hook_typo.stdout + hook_typo.stderr
