@@ -39,3 +39,15 @@ def save_untrained_checkpoint(config: Path, path: Path) -> Path:
     model = build_model(str(config))
     torch.save(dict(state_dict=model.state_dict()), path)
     return path
+
+
+def one_and_two_process_metrics(cwd: Path, config: Path, checkpoint: Path,
+                                work_dir: Path) -> tuple:
+    """The metrics of tools/test.py and of tools/dist_test.sh with two
+    processes, for the same checkpoint."""
+    from mmdualtoken.apis.test import parse_test_metrics
+    single = run_tool(cwd, 'tools/test.py', config, checkpoint, '--work-dir',
+                      work_dir / 'test_single')
+    double = run_tool(cwd, 'tools/dist_test.sh', config, checkpoint, 2,
+                      '--work-dir', work_dir / 'test_dist')
+    return parse_test_metrics(single.stdout), parse_test_metrics(double.stdout)

@@ -11,7 +11,8 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmpretrain.registry import MODELS
 
-from helpers import REPO, make_toy, run_tool, save_untrained_checkpoint
+from helpers import (REPO, make_toy, one_and_two_process_metrics, run_tool,
+                     save_untrained_checkpoint)
 
 from mmdualtoken.apis.test import parse_test_metrics
 
@@ -99,12 +100,9 @@ def test_two_process_training_and_testing_agree_with_one(toy_root, trained):
              '--cfg-options', 'train_cfg.max_epochs=2')
     assert (dist_dir / 'epoch_2.pth').is_file()
 
-    single = run_tool(toy_root, 'tools/test.py', DEMO, checkpoint,
-                      '--work-dir', work_dir / 'test_single')
-    double = run_tool(toy_root, 'tools/dist_test.sh', DEMO, checkpoint, 2,
-                      '--work-dir', work_dir / 'test_dist')
-    assert (parse_test_metrics(double.stdout)['accuracy/top1'] ==
-            pytest.approx(parse_test_metrics(single.stdout)['accuracy/top1']))
+    single, double = one_and_two_process_metrics(toy_root, DEMO, checkpoint,
+                                                 work_dir)
+    assert double['accuracy/top1'] == pytest.approx(single['accuracy/top1'])
 
 
 def test_show_dir_paints_every_test_image_and_tta_runs(toy_root, trained):

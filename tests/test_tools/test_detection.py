@@ -12,7 +12,8 @@ from mmdet.testing import demo_mm_inputs
 from pycocotools.coco import COCO
 from pycocotools.cocoeval import COCOeval
 
-from helpers import REPO, make_toy, run_tool, save_untrained_checkpoint
+from helpers import (REPO, make_toy, one_and_two_process_metrics, run_tool,
+                     save_untrained_checkpoint)
 
 from mmdualtoken.apis.test import parse_test_metrics
 
@@ -102,10 +103,7 @@ def test_train_then_test_beats_the_untrained_model(toy_root, trained):
 
 def test_two_process_testing_agrees_with_one(toy_root, trained):
     work_dir, checkpoint = trained
-    single = run_tool(toy_root, 'tools/test.py', DEMO, checkpoint,
-                      '--work-dir', work_dir / 'test_single')
-    double = run_tool(toy_root, 'tools/dist_test.sh', DEMO, checkpoint, 2,
-                      '--work-dir', work_dir / 'test_dist')
-    single, double = (parse_test_metrics(r.stdout) for r in (single, double))
+    single, double = one_and_two_process_metrics(toy_root, DEMO, checkpoint,
+                                                 work_dir)
     for metric in ('coco/bbox_mAP', 'coco/segm_mAP'):
         assert double[metric] == pytest.approx(single[metric], abs=1e-3)

@@ -14,6 +14,7 @@ from helpers import REPO, make_toy, run_tool
 from mmdualtoken.engine import latest_checkpoint
 
 DEMO = REPO / 'configs/classification/demo/dt_vit_t_toy_imagenet.py'
+SEG_DEMO = REPO / 'configs/segmentation/demo/deeplabv3_dt_vit_t_toy_ade20k.py'
 # Stalls the second checkpoint write half way, after telling the test.
 STALL = '''
 import os, time
@@ -167,8 +168,7 @@ def test_cpu_ddp_keeps_mmengine_wrapper_defaults():
 
 def test_missing_data_stops_before_work_naming_the_config_key(
         toy_root, tmp_path):
-    seg_demo = REPO / 'configs/segmentation/demo/deeplabv3_dt_vit_t_toy_ade20k.py'
-    elsewhere = run_tool(tmp_path, 'tools/train.py', seg_demo, check=False)
+    elsewhere = run_tool(tmp_path, 'tools/train.py', SEG_DEMO, check=False)
     assert elsewhere.returncode != 0
     assert ("train_dataloader.dataset.data_root: 'data/toy/ade20k' does not "
             'exist') in elsewhere.stderr
@@ -198,7 +198,6 @@ def assert_same_weights(first, second):
                                    msg=key)
 
 
-SEG_DEMO = REPO / 'configs/segmentation/demo/deeplabv3_dt_vit_t_toy_ade20k.py'
 RESUME_CASES = {
     # epoch-based: killed while saving epoch 3, resumed from epoch 2
     'classification': (DEMO, 'cls', SHORT, 3, 'epoch_3.pth', None),

@@ -8,7 +8,8 @@ from mmdualtoken.apis.config import load_config
 from mmdualtoken.apis.train import parse_args
 
 MASK_RCNN = REPO / 'configs/detection/maskrcnn_dt_vit_1x.py'
-DEEPLAB = REPO / 'configs/segmentation/deeplabv3_dt_vit_t_4xb4_80k_ade20k_512x512.py'
+DEEPLAB = (REPO / 'configs/segmentation' /
+           'deeplabv3_dt_vit_t_4xb4_80k_ade20k_512x512.py')
 
 
 def test_missing_checkpoint_stops_before_work_with_both_ways_forward(

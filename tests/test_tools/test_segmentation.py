@@ -10,7 +10,8 @@ from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 from PIL import Image
 
-from helpers import REPO, make_toy, run_tool, save_untrained_checkpoint
+from helpers import (REPO, make_toy, one_and_two_process_metrics, run_tool,
+                     save_untrained_checkpoint)
 
 from mmdualtoken.apis.test import parse_test_metrics
 
@@ -100,9 +101,6 @@ def test_show_dir_paints_every_test_image(toy_root, trained):
 
 def test_two_process_testing_agrees_with_one(toy_root, trained):
     work_dir, checkpoint = trained
-    single = run_tool(toy_root, 'tools/test.py', DEMO, checkpoint,
-                      '--work-dir', work_dir / 'test_single')
-    double = run_tool(toy_root, 'tools/dist_test.sh', DEMO, checkpoint, 2,
-                      '--work-dir', work_dir / 'test_dist')
-    assert (parse_test_metrics(double.stdout)['mIoU'] == pytest.approx(
-        parse_test_metrics(single.stdout)['mIoU'], abs=0.01))
+    single, double = one_and_two_process_metrics(toy_root, DEMO, checkpoint,
+                                                 work_dir)
+    assert double['mIoU'] == pytest.approx(single['mIoU'], abs=0.01)

@@ -71,7 +71,8 @@ class StepwiseDownsample(BaseModule):
         if mode == 'stepwise':
             for step in range(num_steps):
                 if step > 0:
-                    layers.append(build_activation_layer(act_cfg or dict(type='GELU')))
+                    layers.append(
+                        build_activation_layer(act_cfg or dict(type='GELU')))
                 layers.append(_reduction_step(embed_dims, step_conv))
         self.reduce = nn.Sequential(*layers)
         self.norm = nn.LayerNorm(embed_dims)
