@@ -51,3 +51,18 @@ def one_and_two_process_metrics(cwd: Path, config: Path, checkpoint: Path,
     double = run_tool(cwd, 'tools/dist_test.sh', config, checkpoint, 2,
                       '--work-dir', work_dir / 'test_dist')
     return parse_test_metrics(single.stdout), parse_test_metrics(double.stdout)
+
+
+def assert_detector_trains(model, size: tuple, with_mask: bool = True):
+    """One training step of an mmdet detector on two random images of
+    ``size``: the loss is finite and reaches the global tokens."""
+    import torch
+    from mmdet.testing import demo_mm_inputs
+    packed = demo_mm_inputs(2, [(3, *size)] * 2, num_items=[3, 2],
+                            num_classes=80, with_mask=with_mask)
+    model.train()
+    losses = model(**model.data_preprocessor(packed, True), mode='loss')
+    total, _ = model.parse_losses(losses)
+    assert torch.isfinite(total)
+    total.backward()
+    assert model.backbone.global_tokens.grad is not None

@@ -5,9 +5,8 @@ import torch
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmdet.registry import MODELS
-from mmdet.testing import demo_mm_inputs
 
-from helpers import REPO
+from helpers import REPO, assert_detector_trains
 
 from mmdualtoken.models import DualTokenViT
 
@@ -41,12 +40,4 @@ def test_own_maskrcnn_config_snippet_trains_with_the_checkpoint_loaded(
     for key, value in source.state_dict().items():
         if not key.startswith('norm'):  # out_indices add norms 0 and 1
             assert torch.equal(loaded[key], value), key
-
-    packed = demo_mm_inputs(2, [(3, 160, 224)] * 2, num_items=[2, 1],
-                            num_classes=80, with_mask=True)
-    model.train()
-    losses = model(**model.data_preprocessor(packed, True), mode='loss')
-    total, _ = model.parse_losses(losses)
-    assert torch.isfinite(total)
-    total.backward()
-    assert model.backbone.global_tokens.grad is not None
+    assert_detector_trains(model, (160, 224))
