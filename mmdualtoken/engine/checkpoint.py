@@ -14,9 +14,11 @@ check off, this allows exactly those types, and ``getattr`` only for
 import os.path as osp
 import pickle
 import re
+from typing import Any, Callable, Optional
 
 import numpy as np
 import torch
+from mmengine.dist import get_dist_info
 from mmengine.logging import HistoryBuffer
 from mmengine.runner import CheckpointLoader
 
@@ -39,19 +41,11 @@ def _history_buffer_getattr(obj, name: str):
         'HistoryBuffer statistics are allowed.')
 
 
-def load_from_local_safely(filename: str, map_location=None):
-    """mmengine's loader for local files, with ``weights_only=True`` and a
-    refusal that names the file and the offending object.
-
-    Registered for local paths, so ``tools/test.py``, ``--resume``,
-    ``load_from`` and ``Pretrained`` all load through it.
-    """
-    filename = osp.expanduser(filename)
-    if not osp.isfile(filename):
-        raise FileNotFoundError(f'{filename} can not be found.')
+def _refuse_code(filename: str, load: Callable[[], Any]) -> Any:
+    """Runs ``load`` (a ``weights_only=True`` load) and turns torch's
+    refusal into ours, which names the file and the offending object."""
     try:
-        return torch.load(
-            filename, map_location=map_location, weights_only=True)
+        return load()
     except pickle.UnpicklingError as error:
         found = re.search(r'GLOBAL (\S+)', str(error))
         offending = found.group(1) if found else str(error).split('\n')[-1]
@@ -63,6 +57,45 @@ def load_from_local_safely(filename: str, map_location=None):
             f'as a plain state dict.') from None
 
 
+def load_from_local_safely(filename: str, map_location=None):
+    """mmengine's loader for local files, with ``weights_only=True`` and a
+    refusal that names the file and the offending object.
+
+    Registered for local paths, so ``tools/test.py``, ``--resume``,
+    ``load_from`` and ``Pretrained`` all load through it.
+    """
+    filename = osp.expanduser(filename)
+    if not osp.isfile(filename):
+        raise FileNotFoundError(f'{filename} can not be found.')
+    return _refuse_code(
+        filename, lambda: torch.load(
+            filename, map_location=map_location, weights_only=True))
+
+
+def load_from_http_safely(filename: str,
+                          map_location=None,
+                          model_dir: Optional[str] = None,
+                          progress: bool = False):
+    """mmengine's loader for ``http(s)://`` checkpoints (rank 0 downloads
+    first), reading with ``weights_only=True``: mmengine's own reads URLs
+    with torch.hub's default, ``weights_only=False``."""
+
+    def load():
+        return _refuse_code(
+            filename, lambda: torch.hub.load_state_dict_from_url(
+                filename, model_dir=model_dir, map_location=map_location,
+                progress=progress, weights_only=True))
+
+    rank, world_size = get_dist_info()
+    if rank == 0:
+        checkpoint = load()
+    if world_size > 1:
+        torch.distributed.barrier()
+        if rank > 0:
+            checkpoint = load()
+    return checkpoint
+
+
 def allow_mmengine_checkpoint_types() -> None:
     """Adds the types mmengine writes to torch's safe globals and loads
     local checkpoints through :func:`load_from_local_safely` (idempotent).
@@ -70,6 +103,10 @@ def allow_mmengine_checkpoint_types() -> None:
     they are."""
     CheckpointLoader.register_scheme(
         prefixes='', loader=load_from_local_safely, force=True)
+    CheckpointLoader.register_scheme(
+        prefixes=('http://', 'https://'),
+        loader=load_from_http_safely,
+        force=True)
     if not hasattr(torch.serialization, 'add_safe_globals'):
         return
     # The scalar types, not their names: some names are deprecated aliases.

@@ -1,7 +1,10 @@
 """Checkpoint loading: code is refused on every path with our message,
 numpy 1.x and 2.x files load, and the usual state-dict layouts fit."""
+import functools
+import http.server
 import io
 import os
+import threading
 import zipfile
 
 import numpy as np
@@ -109,3 +112,27 @@ def test_mismatched_weights_stop_with_a_short_summary(tmp_path):
     assert 'shape mismatches' in message and 'missing keys' in message
     assert 'global_tokens (1, 7, 7, 48) vs (1, 7, 7, 64)' in message
     assert len(message.splitlines()) <= 5
+
+
+def test_checkpoints_over_http_load_safely(evil_checkpoint, tmp_path,
+                                           monkeypatch):
+    path, marker = evil_checkpoint
+    good = tmp_path / 'good.pth'
+    torch.save(dict(state_dict=DualTokenViT(arch='t').state_dict(),
+                    meta=dict(seed=np.int64(1))), good)
+    monkeypatch.setenv('TORCH_HOME', str(tmp_path / 'torch_home'))
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler,
+                                directory=str(tmp_path))
+    handler.log_message = lambda *args: None
+    server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    base = f'http://127.0.0.1:{server.server_address[1]}'
+    try:
+        loaded = CheckpointLoader.load_checkpoint(f'{base}/good.pth')
+        assert loaded['meta']['seed'] == 1
+        with pytest.raises(UnsafeCheckpointError, match='posix.system'):
+            CheckpointLoader.load_checkpoint(f'{base}/evil.pth')
+    finally:
+        server.shutdown()
+    assert not marker.exists()
