@@ -11,7 +11,7 @@ from mmengine.dist import is_main_process
 from mmengine.runner.checkpoint import _load_checkpoint
 from torch import nn
 
-from ..engine.checkpoint import UnsafeCheckpointError
+from ..engine.checkpoint import UnsafeCheckpointError, weights_of
 from .config import (add_common_args, build_runner, check_datasets,
                      load_config, set_local_rank)
 
@@ -149,13 +149,7 @@ def load_weights_strictly(model: nn.Module, checkpoint: str) -> None:
     missing, unexpected or mis-shaped key stops with a short summary, as a
     test of the wrong weights would only print chance-level metrics.
     """
-    loaded = _load_checkpoint(checkpoint, map_location='cpu')
-    for key in ('state_dict', 'model'):
-        if isinstance(loaded, dict) and isinstance(loaded.get(key), dict):
-            loaded = loaded[key]
-            break
-    state = {(k[len('module.'):] if k.startswith('module.') else k): v
-             for k, v in loaded.items()}
+    state = weights_of(_load_checkpoint(checkpoint, map_location='cpu'))
     while hasattr(model, 'module'):  # DDP and TTA wrappers
         model = model.module
     expected = model.state_dict()

@@ -96,6 +96,24 @@ def load_from_http_safely(filename: str,
     return checkpoint
 
 
+def weights_of(checkpoint: dict, prefix: str = '') -> dict:
+    """The state dict inside a loaded checkpoint: the checkpoint itself or
+    its ``state_dict`` / ``model`` entry, without DDP's ``module.``
+    prefixes; given ``prefix`` (e.g. ``'backbone.'``), only the keys under
+    it, with the prefix removed."""
+    for key in ('state_dict', 'model'):
+        if isinstance(checkpoint.get(key), dict):
+            checkpoint = checkpoint[key]
+            break
+    state = {(k[len('module.'):] if k.startswith('module.') else k): v
+             for k, v in checkpoint.items()}
+    if prefix:
+        prefix = prefix if prefix.endswith('.') else prefix + '.'
+        state = {k[len(prefix):]: v for k, v in state.items()
+                 if k.startswith(prefix)}
+    return state
+
+
 def allow_mmengine_checkpoint_types() -> None:
     """Adds the types mmengine writes to torch's safe globals and loads
     local checkpoints through :func:`load_from_local_safely` (idempotent).

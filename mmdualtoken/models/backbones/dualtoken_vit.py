@@ -317,15 +317,10 @@ class DualTokenViT(BaseModule):
 
     def _check_pretrained(self, checkpoint: str, prefix: Optional[str]):
         from mmengine.runner.checkpoint import _load_checkpoint
-        state = _load_checkpoint(checkpoint, map_location='cpu')
-        for key in ('state_dict', 'model'):
-            if isinstance(state.get(key), dict):
-                state = state[key]
-                break
-        if prefix:
-            prefix = prefix if prefix.endswith('.') else prefix + '.'
-            state = {k[len(prefix):]: v for k, v in state.items()
-                     if k.startswith(prefix)}
+
+        from mmdualtoken.engine.checkpoint import weights_of
+        state = weights_of(
+            _load_checkpoint(checkpoint, map_location='cpu'), prefix or '')
         expected = self.state_dict()
         fitting = [k for k, v in expected.items()
                    if k in state and state[k].shape == v.shape]
