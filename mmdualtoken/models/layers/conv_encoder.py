@@ -6,6 +6,7 @@ from mmengine.model import BaseModule
 from torch import Tensor, nn
 
 from .attention import to_channels_first, to_channels_last
+from .cache_blocking import apply_by_rows
 
 
 class ConvEncoder(BaseModule):
@@ -33,6 +34,7 @@ class ConvEncoder(BaseModule):
                  init_cfg=None):
         super().__init__(init_cfg=init_cfg)
         hidden_dims = int(embed_dims * mlp_ratio)
+        self.hidden_dims = hidden_dims
         self.depthwise_conv = nn.Conv2d(
             embed_dims,
             embed_dims,
@@ -49,4 +51,6 @@ class ConvEncoder(BaseModule):
     def forward(self, x: Tensor) -> Tensor:
         """x: (B, H, W, C) -> (B, H, W, C)."""
         local = to_channels_last(self.depthwise_conv(to_channels_first(x)))
-        return x + self.drop_path(self.pointwise_mlp(self.norm(local)))
+        mlp = apply_by_rows(lambda rows: self.pointwise_mlp(self.norm(rows)),
+                            local, self.hidden_dims)
+        return x + self.drop_path(mlp)

@@ -1,9 +1,11 @@
 from typing import Optional
 
-import torch
+import torch.nn.functional as F
 from mmcv.cnn import build_activation_layer
 from mmengine.model import BaseModule
 from torch import Tensor, nn
+
+from .cache_blocking import apply_by_rows
 
 
 class BiDimensionalAttention(BaseModule):
@@ -39,11 +41,16 @@ class BiDimensionalAttention(BaseModule):
         """x: (B, N, C) -> (B, N, C)."""
         normed = self.norm(x)
         global_feat = self.act(self.global_reduce(normed.mean(1, keepdim=True)))
-        local_feat = self.act(self.local_reduce(normed))
         channel_gate = self.channel_select(global_feat).sigmoid()  # (B, 1, C)
-        spatial_gate = self.spatial_select(
-            torch.cat([local_feat, global_feat.expand_as(local_feat)],
-                      dim=-1)).sigmoid()  # (B, N, 1)
+        # spatial_select([local; global]) with its weight split in two: the
+        # global half is one value per image, so the (B, N, 2 * C / 4)
+        # concatenation is never built.
+        local_weight, global_weight = self.spatial_select.weight.chunk(2, 1)
+        global_logit = F.linear(global_feat, global_weight,
+                                self.spatial_select.bias)  # (B, 1, 1)
+        local_feat = self.act(self.local_reduce(normed))
+        spatial_gate = (F.linear(local_feat, local_weight) +
+                        global_logit).sigmoid()  # (B, N, 1)
         return x * channel_gate * spatial_gate
 
 
@@ -64,6 +71,7 @@ class BiAttentionFFN(BaseModule):
                  init_cfg=None):
         super().__init__(init_cfg=init_cfg)
         hidden_dims = int(embed_dims * ffn_ratio)
+        self.hidden_dims = hidden_dims
         self.fc1 = nn.Linear(embed_dims, hidden_dims)
         self.act = build_activation_layer(act_cfg or dict(type='GELU'))
         self.fc2 = nn.Linear(hidden_dims, embed_dims)
@@ -72,7 +80,9 @@ class BiAttentionFFN(BaseModule):
 
     def forward(self, x: Tensor) -> Tensor:
         """x: (B, N, C) -> (B, N, C)."""
-        return self.bi_attention(self.fc2(self.act(self.fc1(x))))
+        mlp = apply_by_rows(lambda rows: self.fc2(self.act(self.fc1(rows))),
+                            x, self.hidden_dims)
+        return self.bi_attention(mlp)
 
 
 class TokenMixingMLP(BaseModule):
