@@ -4,16 +4,21 @@ PYTHON ?= python
 TASK ?= all
 PYTEST_ARGS ?=
 
-.PHONY: install demo test
+.PHONY: install install-optional demo test
 
 install:
 	PYTHON=$(PYTHON) bash tools/install_deps.sh
+
+# The test command also installs the optional extras (timm for the
+# benchmark's peers, onnx and onnxruntime for the export's parity check).
+install-optional:
+	PYTHON=$(PYTHON) bash tools/install_deps.sh --with-optional
 
 demo: install
 	$(PYTHON) tools/demo.py --task $(TASK)
 
 # pytest exits 5 when it collected no test: that is a failure here.
-test: install
+test: install-optional
 	@$(PYTHON) -m pytest tests $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; \
 	exit $$rc

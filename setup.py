@@ -35,6 +35,7 @@ setup(
     extras_require={
         'mim': requirements('mminstall'),
         'tasks': requirements('tasks'),
+        'optional': requirements('optional'),
     },
     license='Apache-2.0',
 )

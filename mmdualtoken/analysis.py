@@ -45,12 +45,10 @@ def get_complexity(model: nn.Module,
     return dict(params=parameter_count(model)[''], flops=analyzer.total())
 
 
-def _data_samples(inputs: torch.Tensor) -> Optional[list]:
-    """What a task model's ``tensor`` mode needs besides the images: mmdet's
-    two-stage detectors run the RPN's proposal step, which reads each
-    image's meta information (shape, scale); the others need nothing."""
-    if DefaultScope.get_current_instance().scope_name != 'mmdet':
-        return None
+def _data_samples(inputs: torch.Tensor) -> list:
+    """What mmdet's two-stage detectors need in ``tensor`` mode besides the
+    images: the RPN's proposal step reads each image's meta information
+    (shape, scale)."""
     from mmdet.structures import DetDataSample
     shape = tuple(inputs.shape[-2:])
     meta = dict(img_shape=shape, ori_shape=shape, pad_shape=shape,
@@ -60,14 +58,20 @@ def _data_samples(inputs: torch.Tensor) -> Optional[list]:
 
 class TensorForward(nn.Module):
     """Calls a task model's ``tensor`` mode (backbone, neck and heads, no
-    post-processing), which the jit counter can trace."""
+    post-processing), which the jit counter can trace. Build it in the
+    model's default scope: mmdet's models get image meta data samples."""
 
     def __init__(self, model: nn.Module):
         super().__init__()
         self.model = model
+        scope = DefaultScope.get_current_instance()
+        self.with_data_samples = (scope is not None
+                                  and scope.scope_name == 'mmdet')
 
     def forward(self, inputs: torch.Tensor):
-        return self.model(inputs, _data_samples(inputs), mode='tensor')
+        data_samples = (_data_samples(inputs)
+                        if self.with_data_samples else None)
+        return self.model(inputs, data_samples, mode='tensor')
 
 
 def get_config_complexity(config: str,

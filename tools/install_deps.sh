@@ -4,13 +4,21 @@
 # installs and builds nothing. The mmcv wheel (built from source, since PyPI
 # ships none) is cached per torch version and Python tag, so another
 # environment on the same machine does not compile it again.
-#   bash tools/install_deps.sh [--check]
+#   bash tools/install_deps.sh [--check] [--with-optional]
 # --check only says what is present and what would be installed, changes
-# nothing, and exits 1 when something is missing.
+# nothing, and exits 1 when something is missing. --with-optional also
+# installs requirements/optional.txt (timm, onnx, onnxruntime).
 set -euo pipefail
 
 CHECK_ONLY=0
-[ "${1:-}" = --check ] && CHECK_ONLY=1
+WITH_OPTIONAL=0
+for arg in "$@"; do
+    case $arg in
+        --check) CHECK_ONLY=1 ;;
+        --with-optional) WITH_OPTIONAL=1 ;;
+        *) echo "usage: $0 [--check] [--with-optional]" >&2; exit 2 ;;
+    esac
+done
 WOULD_CHANGE=0
 
 PYTHON=$(command -v "${PYTHON:-python}")
@@ -99,6 +107,11 @@ elif plan "opencv-python-headless (cv2 does not import)"; then
     cv_version=$("$PYTHON" -c 'from importlib.metadata import version; print(version("opencv-python"))')
     log "cv2 does not import (no libGL?): installing opencv-python-headless==$cv_version"
     pip_install --no-deps --force-reinstall "opencv-python-headless==$cv_version"
+fi
+
+if [ "$WITH_OPTIONAL" = 1 ]; then
+    mapfile -t OPTIONAL_REQS < <(requirements optional)
+    ensure "${OPTIONAL_REQS[@]}"
 fi
 
 mmcv_ok() {

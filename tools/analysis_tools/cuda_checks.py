@@ -76,7 +76,9 @@ def check_compile(arch):
 def check_amp_step(arch):
     model = DualTokenViT(arch).cuda().train()
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
-    scaler = torch.cuda.amp.GradScaler()
+    # torch.amp.GradScaler('cuda') is new in torch 2.3.
+    scaler = (torch.amp.GradScaler('cuda') if hasattr(torch.amp, 'GradScaler')
+              else torch.cuda.amp.GradScaler())
     x = torch.randn(8, 3, 224, 224, device='cuda')
     with torch.autocast('cuda', dtype=torch.float16):
         loss = model(x)[-1].float().pow(2).mean()
@@ -111,9 +113,19 @@ def check_sync_bn(arch):
         dist.destroy_process_group()
 
 
+CHECKS = dict(
+    matches_cpu=check_matches_cpu,
+    bf16=check_bf16,
+    amp_step=check_amp_step,
+    sync_bn=check_sync_bn,
+    compile=check_compile)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--arch', default='s')
+    parser.add_argument('--checks', nargs='+', choices=list(CHECKS),
+                        default=list(CHECKS))
     args = parser.parse_args()
     if not torch.cuda.is_available():
         sys.exit('No CUDA device is visible: run this on a GPU machine.')
@@ -121,14 +133,14 @@ def main():
           f'CUDA {torch.version.cuda}')
     torch.manual_seed(0)
     failed = 0
-    for check in (check_matches_cpu, check_bf16, check_compile,
-                  check_amp_step, check_sync_bn):
+    for name in args.checks:
+        check = CHECKS[name]
         try:
             ok, detail = check(args.arch)
         except Exception:
             ok, detail = False, traceback.format_exc(limit=3)
         failed += not ok
-        print(f'{"PASS" if ok else "FAIL"} {check.__name__[6:]}: {detail}',
+        print(f'{"PASS" if ok else "FAIL"} {name}: {detail}',
               flush=True)
     sys.exit(1 if failed else 0)
 

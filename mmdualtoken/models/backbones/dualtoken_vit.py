@@ -15,7 +15,7 @@ from mmdualtoken.registry import MODELS
 from ..layers import DualTokenBlock
 from ..layers.attention import (resize_token_grid, to_channels_first,
                                 to_channels_last)
-from ..layers.cache_blocking import apply_by_images
+from ..layers.cache_blocking import apply_by_images, capturing_graph
 
 
 class ConvNormAct(nn.Sequential):
@@ -96,7 +96,7 @@ class ConvStem(BaseModule):
         # Channels-last memory: depthwise convs run 2-3x faster on it (CPU),
         # and the permute to (B, H, W, C) below is then free.
         x = x.contiguous(memory_format=torch.channels_last)
-        if self.training:
+        if self.training or capturing_graph():
             x = self.convs(x)
         else:
             # Each image alone in eval mode (BatchNorm with running stats).

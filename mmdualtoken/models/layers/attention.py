@@ -3,6 +3,8 @@ from typing import Optional
 import torch.nn.functional as F
 from torch import Tensor
 
+from .cache_blocking import capturing_graph
+
 
 def multi_head_attention(query: Tensor,
                          key: Tensor,
@@ -44,7 +46,8 @@ def resize_token_grid(grid: Tensor, size: tuple) -> Tensor:
     """Bilinearly resizes a channels-last grid of tokens.
 
     Shrinking is antialiased, so every cell of the larger grid contributes
-    and no position is skipped; a grid already of ``size`` is returned as is.
+    and no position is skipped; a grid already of ``size`` is returned as is
+    (except in a traced graph, which must also serve other input sizes).
 
     Args:
         grid (Tensor): Tokens of shape (B, h, w, C).
@@ -53,7 +56,7 @@ def resize_token_grid(grid: Tensor, size: tuple) -> Tensor:
     Returns:
         Tensor: Tokens of shape (B, h', w', C).
     """
-    if tuple(grid.shape[1:3]) == tuple(size):
+    if not capturing_graph() and tuple(grid.shape[1:3]) == tuple(size):
         return grid
     resized = F.interpolate(
         grid.permute(0, 3, 1, 2),

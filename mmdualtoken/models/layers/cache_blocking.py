@@ -19,7 +19,7 @@ from torch import Tensor
 CACHE_BLOCK_BYTES = 2**21
 
 
-def _graph_capture() -> bool:
+def capturing_graph() -> bool:
     """Tracing, scripting, compiling and ONNX export see the plain call
     (one node per layer, any input size)."""
     # torch.compiler.is_compiling is new in torch 2.3; dynamo's own before.
@@ -45,7 +45,9 @@ def apply_by_rows(fn: Callable[[Tensor], Tensor], x: Tensor,
         captured, ``fn`` is called once on the whole input.
     """
     rows = max(CACHE_BLOCK_BYTES // (hidden_dims * x.element_size()), 1)
-    if x.device.type != 'cpu' or x[..., 0].numel() <= rows or _graph_capture():
+    # The graph check first: a comparison of sizes would specialise a
+    # traced graph to this input's size.
+    if capturing_graph() or x.device.type != 'cpu' or x[..., 0].numel() <= rows:
         return fn(x)
     flat = x.reshape(-1, x.shape[-1])
     out = torch.cat([fn(block) for block in flat.split(rows)])
@@ -71,6 +73,6 @@ def apply_by_images(fn: Callable[[Tensor], Tensor], x: Tensor,
     """
     # Measured best with a block's largest map at 3-6 MiB (the stem).
     images = max(3 * CACHE_BLOCK_BYTES // image_bytes, 1)
-    if x.device.type != 'cpu' or x.shape[0] <= images or _graph_capture():
+    if capturing_graph() or x.device.type != 'cpu' or x.shape[0] <= images:
         return fn(x)
     return torch.cat([fn(block) for block in x.split(images)])

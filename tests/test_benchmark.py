@@ -1,0 +1,81 @@
+"""The benchmark's machinery: it runs, alternates the models, reports
+ratios and the fraction of the matmul rate. No timing is asserted."""
+import json
+
+import pytest
+import torch
+from torch import nn
+
+from mmdualtoken import benchmark
+from helpers import REPO, run_tool
+
+
+def tiny(name, shape):
+    width = {'narrow': 4, 'wide': 16}[name]
+    return nn.Sequential(nn.Conv2d(3, width, 3), nn.ReLU(),
+                         nn.AdaptiveAvgPool2d(1)).eval()
+
+
+def test_rounds_alternate_the_models():
+    lines = []
+    settings = benchmark.Settings(batch_size=2, shape=(32, 32), rounds=3,
+                                  warmup=1, latency_runs=2,
+                                  min_round_seconds=0)
+    results = benchmark.run(['narrow', 'wide'], settings, lines.append,
+                            builder=tiny)
+    rounds = [line for line in lines if line.startswith('round')]
+    assert rounds == [f'round {r}/3: {name}' for r in (1, 2, 3)
+                      for name in ('narrow', 'wide')]
+    for result in results:
+        assert len(result.throughput) == 3 and len(result.latency) == 3
+        assert all(rate > 0 for rate in result.throughput)
+    wide = results[1]
+    assert wide.params == 3 * 16 * 9 + 16
+    assert wide.flops == 30 * 30 * 16 * 27 + 30 * 30 * 16  # conv + pooling
+
+    rates = {'fp32': benchmark.matmul_rate(settings, seconds=0.05)}
+    assert rates['fp32'] > 1e8
+    text = benchmark.table(results, 'wide', settings, rates)
+    rows = {line.split('|')[1].strip(): line.split('|')
+            for line in text.splitlines()[2:]}
+    assert rows['wide'][6].strip() == '1.00x'
+    ratio = results[0].median_throughput() / wide.median_throughput()
+    assert rows['narrow'][6].strip() == f'{ratio:.2f}x'
+    achieved = 100 * wide.flops_per_second() / rates['fp32']
+    assert rows['wide'][10].strip() == f'{achieved:.0f} %'
+
+
+def test_cli_compares_ours_with_a_timm_peer(tmp_path):
+    pytest.importorskip('timm')
+    out = tmp_path / 'bench.json'
+    result = run_tool(tmp_path, 'tools/analysis_tools/benchmark.py',
+                      'dualtoken-vit-t-backbone', 'efficientvit_b1',
+                      '--reference', 'dualtoken-vit-t-backbone',
+                      '--batch-size', 2, '--shape', 64, 64, '--rounds', 2,
+                      '--latency-runs', 1, '--out', out)
+    assert 'matrix-product rate: fp32' in result.stdout
+    rows = [line for line in result.stdout.splitlines()
+            if line.startswith('| dualtoken') or line.startswith('| eff')]
+    assert len(rows) == 2 and '| 1.00x |' in rows[0]
+    saved = json.loads(out.read_text())
+    assert [r['name'] for r in saved['results']] == [
+        'dualtoken-vit-t-backbone', 'efficientvit_b1']
+    assert all(len(r['throughput']) == 2 for r in saved['results'])
+    assert saved['results'][0]['flops'] > 0
+    assert saved['matmul_flops_per_second']['fp32'] > 0
+
+
+def test_unknown_model_names_the_choices():
+    with pytest.raises(ValueError, match='ours are'):
+        benchmark.build('dualtoken-vit-xl', (224, 224))
+    pytest.importorskip('timm')
+    with pytest.raises(ValueError, match='timm has no model'):
+        benchmark.build('no_such_model_anywhere', (224, 224))
+
+
+def test_our_classifier_is_the_imagenet_config():
+    model = benchmark.build('dualtoken-vit-t', (224, 224))
+    with torch.no_grad():
+        logits = model(torch.randn(1, 3, 224, 224))
+    assert logits.shape == (1, 1000)
+    assert benchmark.our_classifier_config('s').startswith(str(REPO))

@@ -1,0 +1,30 @@
+"""ONNX export: one dynamic file serves several input sizes with
+onnxruntime's outputs equal to PyTorch's."""
+import pytest
+
+from helpers import REPO, run_tool, save_untrained_checkpoint
+
+CONFIG = REPO / 'configs/classification/dt_vit_t_8xb128_in1k.py'
+
+pytest.importorskip('onnxruntime')
+
+
+def test_dynamic_classifier_export_matches_pytorch(tmp_path):
+    checkpoint = save_untrained_checkpoint(CONFIG, tmp_path / 'weights.pth')
+    result = run_tool(tmp_path, 'tools/deployment/pytorch2onnx.py', CONFIG,
+                      checkpoint, '--dynamic', '--verify-shape', 225, 301)
+    onnx_file = tmp_path / 'dt_vit_t_8xb128_in1k.onnx'
+    assert f'wrote {onnx_file}' in result.stdout
+    line = result.stdout.splitlines()[-1]
+    assert line.startswith('onnxruntime vs PyTorch at 224x224, 225x301')
+    assert float(line.split('difference ')[1].split()[0]) <= 1e-4
+
+
+def test_backbone_export_and_wrong_requests(tmp_path):
+    out = tmp_path / 'backbone.onnx'
+    result = run_tool(tmp_path, 'tools/deployment/pytorch2onnx.py', CONFIG,
+                      '--backbone-only', '--shape', 96, 128, '--out', out)
+    assert out.is_file() and 'at 96x128: max abs' in result.stdout
+    static = run_tool(tmp_path, 'tools/deployment/pytorch2onnx.py', CONFIG,
+                      '--verify-shape', 225, 301, check=False)
+    assert static.returncode == 2 and 'needs --dynamic' in static.stderr
