@@ -322,3 +322,111 @@ def save(path: str, results: Sequence[Result], settings: Settings,
                 results=[asdict(r) for r in results]),
             f,
             indent=2)
+
+
+def synthetic_batch(model: nn.Module, shape: Sequence[int],
+                    batch_size: int) -> dict:
+    """Random images with random annotations for the model's task (the
+    current default scope), packed as the task library's dataloader packs
+    them: boxes and masks (mmdet), label maps (mmseg) or labels."""
+    from mmengine.registry import DefaultScope
+    scope = DefaultScope.get_current_instance().scope_name
+    images = [torch.randint(0, 256, (3, *shape), dtype=torch.uint8)
+              for _ in range(batch_size)]
+    meta = dict(img_shape=tuple(shape), ori_shape=tuple(shape),
+                pad_shape=tuple(shape))
+    if scope == 'mmdet':
+        from mmdet.testing import demo_mm_inputs
+        return demo_mm_inputs(batch_size, [(3, *shape)] * batch_size,
+                              num_items=[5] * batch_size, num_classes=80,
+                              with_mask=True)
+    if scope == 'mmseg':
+        from mmengine.structures import PixelData
+        from mmseg.structures import SegDataSample
+        samples = []
+        for _ in range(batch_size):
+            sample = SegDataSample(metainfo=meta)
+            sample.gt_sem_seg = PixelData(data=torch.randint(
+                0, model.decode_head.num_classes, (1, *shape)))
+            samples.append(sample)
+        return dict(inputs=images, data_samples=samples)
+    from mmpretrain.structures import DataSample
+    classes = model.head.num_classes
+    return dict(inputs=images, data_samples=[
+        DataSample(metainfo=meta).set_gt_label(torch.randint(classes, ()))
+        for _ in range(batch_size)])
+
+
+@dataclass
+class TrainResult:
+    """Seconds per training iteration of one config."""
+    name: str
+    params: int
+    task: str  # the default scope: mmdet, mmseg or mmpretrain
+    seconds: List[float] = field(default_factory=list)
+    peak_memory: Optional[int] = None  # bytes
+
+    def median(self) -> float:
+        return statistics.median(self.seconds)
+
+
+def run_training(configs: Sequence[str],
+                 settings: Settings,
+                 progress: Callable[[str], None] = lambda line: None
+                 ) -> List[TrainResult]:
+    """Times ``train_step`` (forward, loss, backward, AdamW step) of each
+    config's model on a synthetic batch of ``settings.shape``, alternating
+    the configs in every round; no weights are loaded."""
+    from mmengine.optim import OptimWrapper
+    from mmengine.registry import DefaultScope
+
+    from mmdualtoken.apis.config import build_model
+    if settings.threads:
+        torch.set_num_threads(settings.threads)
+    results, steps = [], []
+    for config in configs:
+        progress(f'building {config}')
+        model = build_model(config, init_weights=False).to(settings.device)
+        model.train()
+        scope = DefaultScope.get_current_instance().scope_name
+        batch = synthetic_batch(model, settings.shape, settings.batch_size)
+        wrapper = OptimWrapper(torch.optim.AdamW(model.parameters(), 1e-4))
+
+        def step(model=model, batch=batch, wrapper=wrapper, scope=scope):
+            with DefaultScope.overwrite_default_scope(scope):
+                model.train_step(batch, wrapper)
+            synchronize(settings.device)
+
+        name = Path(config).stem
+        results.append(
+            TrainResult(name, sum(p.numel() for p in model.parameters()),
+                        scope))
+        steps.append(step)
+    for result, step in zip(results, steps):
+        progress(f'warm-up and memory of {result.name}')
+        with PeakMemory(settings.device) as memory:
+            step()
+        result.peak_memory = memory.peak
+    for round_index in range(settings.rounds):
+        for result, step in zip(results, steps):
+            progress(f'round {round_index + 1}/{settings.rounds}: '
+                     f'{result.name}')
+            start = time.perf_counter()
+            step()
+            result.seconds.append(time.perf_counter() - start)
+    return results
+
+
+def training_table(results: Sequence[TrainResult]) -> str:
+    """A Markdown table of seconds per iteration, each config's ratio to
+    the first config of its task (detection, segmentation...)."""
+    lines = [f'| config | params (M) | s / iter (median) | s / iter (min-max)'
+             f' | vs the first of its task | peak memory (MiB) |',
+             '|---' * 6 + '|']
+    for r in results:
+        ref = next(first for first in results if first.task == r.task)
+        lines.append(f'| {r.name} | {r.params / 1e6:.2f} | {r.median():.3f} '
+                     f'| {min(r.seconds):.3f}-{max(r.seconds):.3f} | '
+                     f'{r.median() / ref.median():.2f}x | '
+                     f'{r.peak_memory / 2**20:.0f} |')
+    return '\n'.join(lines)

@@ -79,3 +79,27 @@ def test_our_classifier_is_the_imagenet_config():
         logits = model(torch.randn(1, 3, 224, 224))
     assert logits.shape == (1, 1000)
     assert benchmark.our_classifier_config('s').startswith(str(REPO))
+
+
+def test_training_benchmark_compares_configs_of_each_task(tmp_path):
+    """Detection and segmentation configs alternate; each is compared with
+    the first config of its task."""
+    out = tmp_path / 'train.json'
+    configs = [REPO / 'configs' / path for path in (
+        'detection/demo/retinanet_dt_vit_t_toy_coco.py',
+        'segmentation/demo/deeplabv3_dt_vit_t_toy_ade20k.py',
+        'segmentation/demo/pspnet_dt_vit_t_toy_ade20k.py')]
+    result = run_tool(tmp_path, 'tools/analysis_tools/benchmark_train.py',
+                      *configs, '--shape', 96, 96, '--rounds', 2, '--out',
+                      out)
+    rows = {line.split('|')[1].strip(): line.split('|')
+            for line in result.stdout.splitlines()
+            if line.startswith('| ') and '_toy_' in line}
+    assert set(rows) == {path.stem for path in configs}
+    assert rows['retinanet_dt_vit_t_toy_coco'][5].strip() == '1.00x'
+    assert rows['deeplabv3_dt_vit_t_toy_ade20k'][5].strip() == '1.00x'
+    saved = json.loads(out.read_text())
+    assert [r['task'] for r in saved['results']] == ['mmdet', 'mmseg',
+                                                     'mmseg']
+    assert all(len(r['seconds']) == 2 and min(r['seconds']) > 0
+               for r in saved['results'])
