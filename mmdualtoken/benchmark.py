@@ -337,9 +337,11 @@ def synthetic_batch(model: nn.Module, shape: Sequence[int],
                 pad_shape=tuple(shape))
     if scope == 'mmdet':
         from mmdet.testing import demo_mm_inputs
+        head = (model.roi_head.bbox_head if hasattr(model, 'roi_head') else
+                model.bbox_head)
         return demo_mm_inputs(batch_size, [(3, *shape)] * batch_size,
-                              num_items=[5] * batch_size, num_classes=80,
-                              with_mask=True)
+                              num_items=[5] * batch_size,
+                              num_classes=head.num_classes, with_mask=True)
     if scope == 'mmseg':
         from mmengine.structures import PixelData
         from mmseg.structures import SegDataSample
