@@ -20,6 +20,7 @@ def _check_openmmlab_installed() -> None:
 
 _check_openmmlab_installed()
 
+from .datasets import DataError  # noqa: E402,F401
 from .engine import allow_mmengine_checkpoint_types  # noqa: E402
 from .models import (DualTokenViT, StrideFourLevel,  # noqa: E402
                      TokenProjectionNeck)

@@ -11,6 +11,7 @@ from mmengine.registry import DATASETS as MMENGINE_DATASETS
 from mmengine.registry import HOOKS as MMENGINE_HOOKS
 from mmengine.registry import MODEL_WRAPPERS as MMENGINE_MODEL_WRAPPERS
 from mmengine.registry import MODELS as MMENGINE_MODELS
+from mmengine.registry import TRANSFORMS as MMENGINE_TRANSFORMS
 from mmengine.registry import Registry
 
 
@@ -25,3 +26,4 @@ MODEL_WRAPPERS = _scoped(MMENGINE_MODEL_WRAPPERS, 'mmdualtoken.engine')
 HOOKS = _scoped(MMENGINE_HOOKS, 'mmdualtoken.engine')
 DATASETS = _scoped(MMENGINE_DATASETS, 'mmdualtoken.engine')
 DATA_SAMPLERS = _scoped(MMENGINE_DATA_SAMPLERS, 'mmdualtoken.engine')
+TRANSFORMS = _scoped(MMENGINE_TRANSFORMS, 'mmdualtoken.datasets')

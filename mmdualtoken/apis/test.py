@@ -11,6 +11,7 @@ from mmengine.dist import is_main_process
 from mmengine.runner.checkpoint import _load_checkpoint
 from torch import nn
 
+from ..datasets import add_data_checks, data_errors_as_messages
 from ..engine.checkpoint import UnsafeCheckpointError, weights_of
 from .config import (add_common_args, build_runner, check_datasets,
                      load_config, set_local_rank)
@@ -200,6 +201,7 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
         # Keep the training run's log and config dump intact.
         cfg.work_dir = osp.join(cfg.work_dir, 'test')
     check_datasets(cfg, ('test', ))
+    add_data_checks(cfg)
     # Loaded strictly below, once the runner has built the model.
     cfg.load_from = None
     if args.show or args.show_dir:
@@ -218,7 +220,8 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
         load_weights_strictly(runner.model, args.checkpoint)
     except UnsafeCheckpointError as error:
         raise SystemExit(str(error)) from None
-    metrics = runner.test()
+    with data_errors_as_messages():
+        metrics = runner.test()
     if is_main_process():
         print(METRICS_HEADER)
         for name, value in metrics.items():

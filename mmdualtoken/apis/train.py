@@ -7,6 +7,7 @@ from typing import Optional, Sequence
 import torch
 from mmengine.logging import print_log
 
+from ..datasets import add_data_checks, data_errors_as_messages
 from ..engine import latest_checkpoint, make_resumable
 from .config import (add_common_args, build_runner, check_datasets,
                      check_pretrained, load_config, set_local_rank)
@@ -97,6 +98,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     if args.no_validate:
         cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
     check_datasets(cfg, ('train', 'val'))
+    add_data_checks(cfg)
 
     if args.resume is not None:
         cfg.resume = True
@@ -105,4 +107,5 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     make_resumable(cfg)
 
     runner = build_runner(cfg)
-    runner.train()
+    with data_errors_as_messages():
+        runner.train()

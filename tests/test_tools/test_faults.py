@@ -254,3 +254,82 @@ def test_config_mistakes_stop_before_training_and_say_where(
     assert hook_typo.returncode != 0
     assert "did you mean 'max_keep_ckpts'?" in hook_typo.stderr
     assert 'Epoch(train)' not in hook_typo.stdout + hook_typo.stderr
+
+
+def copy_toy(toy_root, tmp_path, name: str):
+    """A copy of one toy dataset under ``tmp_path/data/toy`` to spoil."""
+    import shutil
+    target = tmp_path / 'data/toy' / name
+    shutil.copytree(toy_root / 'data/toy' / name, target)
+    return target
+
+
+def assert_clean_failure(result, *fragments):
+    assert result.returncode != 0
+    assert 'Traceback' not in result.stderr, result.stderr[-3000:]
+    for fragment in fragments:
+        assert fragment in result.stderr, result.stderr[-3000:]
+
+
+def test_bad_images_and_label_maps_stop_naming_the_file(toy_root, tmp_path):
+    """A corrupt image (detection test) and label maps of another size than
+    their images (segmentation training and testing), read by dataloader
+    workers, stop with a one-line message that names the file."""
+    from PIL import Image
+
+    from helpers import save_untrained_checkpoint
+    make_toy(toy_root, 'det')
+    make_toy(toy_root, 'seg')
+    det_demo = REPO / 'configs/detection/demo/retinanet_dt_vit_t_toy_coco.py'
+    coco = copy_toy(toy_root, tmp_path, 'coco')
+    corrupt = sorted((coco / 'val2017').iterdir())[3]
+    corrupt.write_bytes(corrupt.read_bytes()[:200])
+    checkpoint = save_untrained_checkpoint(det_demo, tmp_path / 'det.pth')
+    result = run_tool(tmp_path, 'tools/test.py', det_demo, checkpoint,
+                      check=False)
+    assert_clean_failure(result, f'{corrupt.name} cannot be read as an '
+                         'image')
+
+    ade = copy_toy(toy_root, tmp_path, 'ade20k')
+    for split, count in (('validation', 1), ('training', None)):
+        for label in sorted((ade / 'annotations' / split).iterdir())[:count]:
+            Image.open(label).resize((40, 30)).save(label)
+    seg_checkpoint = save_untrained_checkpoint(SEG_DEMO, tmp_path / 'seg.pth')
+    tested = run_tool(tmp_path, 'tools/test.py', SEG_DEMO, seg_checkpoint,
+                      check=False)
+    assert_clean_failure(tested, 'ADE_val_00000001.png is 30x40 (HxW) but '
+                         'its image', 'a label map must have its image\'s '
+                         'size')
+    trained = run_tool(tmp_path, 'tools/train.py', SEG_DEMO, check=False)
+    assert_clean_failure(trained, 'is 30x40 (HxW) but its image',
+                         'annotations/training/ADE_train_')
+
+
+def test_coco_files_without_images_or_annotations_stop_before_work(
+        toy_root, tmp_path):
+    import json
+
+    from helpers import save_untrained_checkpoint
+    make_toy(toy_root, 'det')
+    det_demo = REPO / 'configs/detection/demo/retinanet_dt_vit_t_toy_coco.py'
+    coco = copy_toy(toy_root, tmp_path, 'coco')
+    val = coco / 'annotations/instances_val2017.json'
+    content = json.loads(val.read_text())
+    val.write_text(json.dumps({**content, 'annotations': []}))
+    checkpoint = save_untrained_checkpoint(det_demo, tmp_path / 'det.pth')
+    tested = run_tool(tmp_path, 'tools/test.py', det_demo, checkpoint,
+                      check=False)
+    assert_clean_failure(
+        tested, f'test_dataloader.dataset (data/toy/coco/annotations/'
+        f'instances_val2017.json) has {len(content["images"])} images but '
+        'no annotations')
+    assert 'bbox_mAP' not in tested.stdout
+
+    train = coco / 'annotations/instances_train2017.json'
+    train.write_text(json.dumps({**json.loads(train.read_text()),
+                                 'images': [], 'annotations': []}))
+    trained = run_tool(tmp_path, 'tools/train.py', det_demo, '--work-dir',
+                       tmp_path / 'work', check=False)
+    assert_clean_failure(trained, 'The dataset (data/toy/coco/annotations/'
+                         'instances_train2017.json) has no samples')
+    assert not list((tmp_path / 'work').glob('*.pth'))
