@@ -21,6 +21,7 @@ import torch
 from mmengine.dist import get_dist_info
 from mmengine.logging import HistoryBuffer
 from mmengine.runner import CheckpointLoader
+from mmengine.runner import checkpoint as ckpt_utils
 
 _NUMPY_CORE = getattr(np, '_core', None) or np.core
 # The statistics every HistoryBuffer holds (``_set_default_statistics``).
@@ -96,6 +97,29 @@ def load_from_http_safely(filename: str,
     return checkpoint
 
 
+def load_from_model_zoo_safely(filename: str, map_location=None):
+    """mmengine's ``open-mmlab://``, ``openmmlab://``, ``torchvision://``
+    and ``mmcls://`` names, resolved as mmengine resolves them (its model
+    lists, with a user's ``$MMENGINE_HOME/open_mmlab.json``), then read as
+    above: mmengine's own resolvers read with ``weights_only=False``."""
+    prefix, name = filename.split('://', 1)
+    if prefix in ('open-mmlab', 'openmmlab'):
+        name = ckpt_utils.get_deprecated_model_names().get(name, name)
+        url = ckpt_utils.get_external_models()[name]
+    elif prefix == 'torchvision':
+        url = ckpt_utils.get_torchvision_models()[name]
+    else:
+        url = ckpt_utils.get_mmcls_models()[name]
+    if url.startswith(('http://', 'https://')):
+        checkpoint = load_from_http_safely(url, map_location)
+    else:
+        checkpoint = load_from_local_safely(
+            osp.join(ckpt_utils._get_mmengine_home(), url), map_location)
+    if prefix == 'mmcls':
+        checkpoint = ckpt_utils._process_mmcls_checkpoint(checkpoint)
+    return checkpoint
+
+
 def weights_of(checkpoint: dict, prefix: str = '') -> dict:
     """The state dict inside a loaded checkpoint: the checkpoint itself or
     its ``state_dict`` / ``model`` entry, without DDP's ``module.``
@@ -124,6 +148,11 @@ def allow_mmengine_checkpoint_types() -> None:
     CheckpointLoader.register_scheme(
         prefixes=('http://', 'https://'),
         loader=load_from_http_safely,
+        force=True)
+    CheckpointLoader.register_scheme(
+        prefixes=('open-mmlab://', 'openmmlab://', 'torchvision://',
+                  'mmcls://'),
+        loader=load_from_model_zoo_safely,
         force=True)
     if not hasattr(torch.serialization, 'add_safe_globals'):
         return

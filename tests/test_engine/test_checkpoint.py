@@ -136,3 +136,23 @@ def test_checkpoints_over_http_load_safely(evil_checkpoint, tmp_path,
     finally:
         server.shutdown()
     assert not marker.exists()
+
+
+def test_model_zoo_names_load_safely(evil_checkpoint, tmp_path, monkeypatch):
+    """``open-mmlab://`` (and the other model-zoo prefixes) resolve as in
+    mmengine, here to files of a user's open_mmlab.json, and are read with
+    the same refusal of code."""
+    path, marker = evil_checkpoint
+    good = tmp_path / 'good.pth'
+    torch.save(dict(state_dict=DualTokenViT(arch='t').state_dict()), good)
+    monkeypatch.setenv('MMENGINE_HOME', str(tmp_path))
+    (tmp_path / 'open_mmlab.json').write_text(
+        '{"dualtoken_t": "good.pth", "dualtoken_evil": "evil.pth"}')
+    for prefix in ('open-mmlab://', 'openmmlab://'):
+        loaded = CheckpointLoader.load_checkpoint(f'{prefix}dualtoken_t')
+        assert loaded['state_dict'].keys() == DualTokenViT(
+            arch='t').state_dict().keys()
+        with pytest.raises(UnsafeCheckpointError, match='posix.system'):
+            CheckpointLoader.load_checkpoint(f'{prefix}dualtoken_evil')
+    assert not marker.exists()
+    load_weights_strictly(DualTokenViT(arch='t'), 'open-mmlab://dualtoken_t')
