@@ -208,6 +208,12 @@ RESUME_CASES = {
         'default_hooks.checkpoint.max_keep_ckpts=2'
     ], 2, 'iter_20.pth', None),
     'two-process classification': (DEMO, 'cls', SHORT, 3, 'epoch_3.pth', 2),
+    # mmdet's AspectRatioBatchSampler groups images by shape
+    'detection': (REPO / 'configs/detection/demo/retinanet_dt_vit_t_toy_coco.py',
+                  'det', [
+                      'train_cfg.max_epochs=2', 'train_cfg.val_interval=10',
+                      'default_hooks.checkpoint.interval=1'
+                  ], 2, 'epoch_2.pth', None),
 }
 
 
