@@ -30,6 +30,15 @@ setup(
                           encoding='utf-8').read(),
     long_description_content_type='text/markdown',
     packages=find_packages(include=['mmdualtoken', 'mmdualtoken.*']),
+    # The configs and the model index ship inside the package, as in
+    # OpenMMLab's packages (mmdualtoken/.mim/ links to the checkout's
+    # files; the wheel holds copies), for `mmdualtoken::` config paths.
+    package_data={
+        'mmdualtoken': [
+            '.mim/model-index.yml', '.mim/configs/**/*.py',
+            '.mim/configs/**/*.yml'
+        ]
+    },
     python_requires='>=3.8',
     install_requires=requirements('runtime'),
     extras_require={

@@ -22,6 +22,7 @@ _check_openmmlab_installed()
 
 from .datasets import DataError  # noqa: E402,F401
 from .engine import allow_mmengine_checkpoint_types  # noqa: E402
+from .mim import register_config_package  # noqa: E402
 from .models import (DualTokenViT, StrideFourLevel,  # noqa: E402
                      TokenProjectionNeck)
 
@@ -30,3 +31,4 @@ __all__ = [
 ]
 
 allow_mmengine_checkpoint_types()
+register_config_package()

@@ -26,6 +26,13 @@ def test_wheel_leaves_mmcv_and_mmengine_to_the_installer(tmp_path):
         metadata, = [n for n in archive.namelist() if n.endswith('/METADATA')]
         requires = [line for line in archive.read(metadata).decode().split(
             '\n') if line.startswith('Requires-Dist:')]
+        names = archive.namelist()
+    # Configs and model index inside the package (mmdualtoken:: paths), and
+    # the license.
+    assert 'mmdualtoken/.mim/model-index.yml' in names
+    assert 'mmdualtoken/.mim/configs/detection/maskrcnn_dt_vit_1x.py' in names
+    assert 'mmdualtoken/.mim/configs/detection/metafile.yml' in names
+    assert any(n.endswith('/LICENSE') for n in names)
     unconditional = [r for r in requires if 'extra ==' not in r]
     assert any('torch' in r for r in unconditional), requires
     assert not any('mmcv' in r or 'mmengine' in r for r in unconditional)

@@ -238,10 +238,14 @@ def build_model(path: str,
                 init_weights: bool = True) -> nn.Module:
     """Builds the model of an mmpretrain, mmdet or mmseg config, in the
     config's default scope; ``init_weights`` runs its initialization
-    (which loads a ``Pretrained`` checkpoint the config names)."""
+    (which loads a ``Pretrained`` checkpoint the config names). As in the
+    tools, ``cfg_options={'pretrained': PATH or None}`` reaches the
+    backbone."""
     cfg = Config.fromfile(path)
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
+        if 'pretrained' in cfg_options:
+            _set_pretrained(cfg, cfg_options['pretrained'])
     init_default_scope(cfg.get('default_scope', 'mmdualtoken'))
     model = MODELS.build(cfg.model)
     if init_weights:
