@@ -155,3 +155,21 @@ def test_mmpretrain_browse_dataset_runs_on_our_config(toy_root, tmp_path):
         '--not-show', '--show-number', '3', '--mode', 'original'
     ], cwd=toy_root, check=True, capture_output=True)
     assert len(list(tmp_path.glob('*.JPEG'))) == 3
+
+
+def test_plot_curve_draws_the_runs_loss(toy_root, trained, tmp_path):
+    import numpy as np
+    from PIL import Image
+    work_dir, _ = trained
+    out = tmp_path / 'curves.png'
+    run_tool(toy_root, 'tools/analysis_tools/analyze_logs.py', 'plot_curve',
+             work_dir, work_dir, '--keys', 'loss', 'lr', '--legend', 'a',
+             'b', '--out', out)
+    image = Image.open(out)
+    assert image.size == (700, 600)  # 7 x (3 per key) inches at 100 dpi
+    assert len(np.unique(np.asarray(image.convert('RGB')).reshape(-1, 3),
+                         axis=0)) > 10
+    missing = run_tool(toy_root, 'tools/analysis_tools/analyze_logs.py',
+                       'plot_curve', work_dir, '--keys', 'no_such_key',
+                       check=False)
+    assert missing.returncode != 0 and "'loss'" in missing.stderr
