@@ -66,3 +66,17 @@ def assert_detector_trains(model, size: tuple, with_mask: bool = True):
     assert torch.isfinite(total)
     total.backward()
     assert model.backbone.global_tokens.grad is not None
+
+
+def assert_real_picture(path: Path, size: tuple = None,
+                        min_colours: int = 10) -> None:
+    """A PNG that opens, has the expected (width, height) and more than
+    ``min_colours`` colours."""
+    import numpy as np
+    from PIL import Image
+    image = Image.open(path)
+    assert image.format == 'PNG', image.format
+    if size is not None:
+        assert image.size == size, image.size
+    pixels = np.asarray(image.convert('RGB')).reshape(-1, 3)
+    assert len(np.unique(pixels, axis=0)) > min_colours

@@ -173,3 +173,24 @@ def test_plot_curve_draws_the_runs_loss(toy_root, trained, tmp_path):
                        'plot_curve', work_dir, '--keys', 'no_such_key',
                        check=False)
     assert missing.returncode != 0 and "'loss'" in missing.stderr
+
+
+def test_image_demo_and_mmpretrain_inferencer(toy_root, trained, tmp_path):
+    from helpers import assert_real_picture
+    from mmpretrain.apis import ImageClassificationInferencer
+
+    from mmdualtoken.apis.inference import init_inferencer
+    _, checkpoint = trained
+    image = toy_root / 'data/toy/imagenet/val/ILSVRC2012_val_00000001.JPEG'
+    inferencer = init_inferencer(str(DEMO), str(checkpoint))
+    assert isinstance(inferencer, ImageClassificationInferencer)
+    scores = inferencer(str(image))[0]['pred_scores']
+    assert scores.shape == (4, ) and abs(float(scores.sum()) - 1) < 1e-4
+    result = run_tool(toy_root, 'demo/image_demo.py', DEMO, checkpoint,
+                      image, '--out-dir', tmp_path)
+    picture = tmp_path / 'ILSVRC2012_val_00000001.png'
+    assert result.stdout.strip() == str(picture)
+    # The image (96 px here) beside the 260 px panel of top classes.
+    from PIL import Image
+    width, height = Image.open(image).size
+    assert_real_picture(picture, (width + 260, max(height, 136)))

@@ -102,3 +102,24 @@ def test_two_process_testing_agrees_with_one(toy_root, trained):
                                                  work_dir)
     for metric in ('coco/bbox_mAP', 'coco/segm_mAP'):
         assert double[metric] == pytest.approx(single[metric], abs=1e-3)
+
+
+def test_image_demo_and_det_inferencer(toy_root, trained, tmp_path):
+    from mmdet.apis import DetInferencer
+    from PIL import Image
+
+    from helpers import assert_real_picture
+
+    from mmdualtoken.apis.inference import init_inferencer
+    _, checkpoint = trained
+    image = sorted((toy_root / 'data/toy/coco/val2017').iterdir())[0]
+    inferencer = init_inferencer(str(DEMO), str(checkpoint))
+    assert isinstance(inferencer, DetInferencer)
+    prediction = inferencer(str(image))['predictions'][0]
+    assert len(prediction['bboxes']) == len(prediction['scores']) > 0
+    assert max(prediction['scores']) > 0.3
+    assert set(prediction['labels']) <= {0, 1, 2}
+    run_tool(toy_root, 'demo/image_demo.py', DEMO, checkpoint, image,
+             '--out-dir', tmp_path)
+    assert_real_picture(tmp_path / f'{image.stem}.png',
+                        Image.open(image).size)

@@ -104,3 +104,21 @@ def test_two_process_testing_agrees_with_one(toy_root, trained):
     single, double = one_and_two_process_metrics(toy_root, DEMO, checkpoint,
                                                  work_dir)
     assert double['mIoU'] == pytest.approx(single['mIoU'], abs=0.01)
+
+
+def test_image_demo_and_mmseg_inferencer(toy_root, trained, tmp_path):
+    from mmseg.apis import MMSegInferencer
+
+    from helpers import assert_real_picture
+
+    from mmdualtoken.apis.inference import init_inferencer
+    _, checkpoint = trained
+    image = toy_root / 'data/toy/ade20k/images/validation/ADE_val_00000001.jpg'
+    inferencer = init_inferencer(str(DEMO), str(checkpoint))
+    assert isinstance(inferencer, MMSegInferencer)
+    label_map = inferencer(str(image))['predictions']
+    size = Image.open(image).size
+    assert label_map.shape == size[::-1] and len(np.unique(label_map)) > 1
+    run_tool(toy_root, 'demo/image_demo.py', DEMO, checkpoint, image,
+             '--out-dir', tmp_path)
+    assert_real_picture(tmp_path / 'ADE_val_00000001.png', size)
