@@ -8,7 +8,10 @@ cls: DualToken-ViT-T trained and tested on the toy ImageNet (top-1);
 det: Mask R-CNN and RetinaNet trained and tested on the toy COCO (mAP);
 seg: DeepLabv3 and PSPNet trained and tested on the toy ADE20K (mIoU).
 Toy data is written to data/toy/ first if missing. Training and testing go
-through tools/train.py and tools/test.py, as a user would run them.
+through tools/train.py and tools/test.py, as a user would run them; each
+trained model's prediction on a validation image is drawn into its work
+dir (pictures/), and the runs' loss curves into the work dir's
+loss_curves.png.
 """
 import argparse
 import os.path as osp
@@ -38,6 +41,11 @@ JOBS = dict(
          ('segmentation/demo/pspnet_dt_vit_t_toy_ade20k.py', ['mIoU'])],
 )
 TOY_DATA = dict(cls='imagenet', det='coco', seg='ade20k')
+# A validation image of each toy dataset, for the pictures of predictions.
+SAMPLE_IMAGE = dict(
+    cls='data/toy/imagenet/val/ILSVRC2012_val_00000001.JPEG',
+    det='data/toy/coco/val2017/000000000161.jpg',
+    seg='data/toy/ade20k/images/validation/ADE_val_00000001.jpg')
 RESOLUTIONS = [(224, 224), (333, 501), (512, 512), (800, 1333)]
 
 
@@ -88,7 +96,11 @@ def train_and_test(task: str, work_root: str) -> list:
         found = {m: values[m] for m in metrics}
         print(f'   {time.perf_counter() - start:.0f} s: ' +
               ', '.join(f'{m} = {v:.3f}' for m, v in found.items()))
-        results.append((name, found))
+        picture = run('demo/image_demo.py', config, checkpoint,
+                      SAMPLE_IMAGE[task], '--out-dir',
+                      osp.join(work_dir, 'pictures')).strip()
+        print(f'   prediction drawn: {picture}')
+        results.append((name, found, work_dir))
     return results
 
 
@@ -107,8 +119,13 @@ def main():
                  [args.task] if args.task in JOBS else []):
         results += train_and_test(task, args.work_dir)
     if results:
+        curves = osp.join(args.work_dir, 'loss_curves.png')
+        run('tools/analysis_tools/analyze_logs.py', 'plot_curve',
+            *[work_dir for _, _, work_dir in results], '--keys', 'loss',
+            '--out', curves)
+        print(f'\nLoss curves of these runs: {curves}')
         print('\nToy-data results (trained from scratch on CPU):')
-        for name, found in results:
+        for name, found, _ in results:
             print(f'  {name:<36} ' +
                   '  '.join(f'{m} {v:.3f}' for m, v in found.items()))
 

@@ -190,7 +190,7 @@ def test_image_demo_and_mmpretrain_inferencer(toy_root, trained, tmp_path):
                       image, '--out-dir', tmp_path)
     picture = tmp_path / 'ILSVRC2012_val_00000001.png'
     assert result.stdout.strip() == str(picture)
-    # The image (96 px here) beside the 260 px panel of top classes.
+    # The image beside the 260 px wide panel of its top classes.
     from PIL import Image
     width, height = Image.open(image).size
     assert_real_picture(picture, (width + 260, max(height, 136)))

@@ -1,0 +1,31 @@
+"""browse_dataset.py draws pipeline outputs with the hosts' visualizers."""
+import pytest
+
+from helpers import REPO, assert_real_picture, make_toy, run_tool
+
+CASES = {
+    'cls': ('classification/demo/dt_vit_t_toy_imagenet.py', (64, 64)),
+    'det': ('detection/demo/maskrcnn_dt_vit_t_toy_coco.py', (128, 128)),
+    # Random rescaling, then a crop of at most 96x96.
+    'seg': ('segmentation/demo/deeplabv3_dt_vit_t_toy_ade20k.py', None),
+}
+
+
+@pytest.mark.parametrize('task', CASES)
+def test_training_samples_are_drawn_with_their_annotations(
+        task, toy_root, tmp_path):
+    config, size = CASES[task]
+    make_toy(toy_root, task)
+    result = run_tool(toy_root, 'tools/analysis_tools/browse_dataset.py',
+                      REPO / 'configs' / config, '--num', 3, '--out-dir',
+                      tmp_path)
+    pictures = [line for line in result.stdout.split()
+                if line.endswith('.png')]
+    assert len(pictures) == 3 and sorted(pictures) == sorted(
+        str(p) for p in tmp_path.glob('*.png'))
+    for picture in pictures:
+        # The pipeline's output size (resized / cropped), not the file's.
+        assert_real_picture(picture, size)
+        if size is None:
+            from PIL import Image
+            assert max(Image.open(picture).size) <= 96
