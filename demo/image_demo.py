@@ -15,8 +15,7 @@ import sys
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 # Run this checkout's mmdualtoken, even where another one is installed.
 sys.path.insert(0, ROOT)
-from mmdualtoken.apis.inference import (draw_prediction,  # noqa: E402
-                                        init_inferencer)
+from mmdualtoken.apis.inference import draw_prediction, init_inferencer
 
 
 def main(argv=None):
@@ -26,13 +25,15 @@ def main(argv=None):
     parser.add_argument('images', nargs='+')
     parser.add_argument('--out-dir', default='outputs')
     parser.add_argument('--device', default='cpu')
-    parser.add_argument('--score-thr', type=float, default=0.3,
-                        help='detection: lowest score drawn')
+    parser.add_argument(
+        '--score-thr',
+        type=float,
+        default=0.3,
+        help='detection: lowest score drawn')
     args = parser.parse_args(argv)
     inferencer = init_inferencer(args.config, args.checkpoint, args.device)
     for image in args.images:
-        print(draw_prediction(inferencer, image, args.out_dir,
-                              args.score_thr))
+        print(draw_prediction(inferencer, image, args.out_dir, args.score_thr))
 
 
 if __name__ == '__main__':

@@ -7,8 +7,10 @@ from .version import __version__
 def _check_openmmlab_installed() -> None:
     """pip does not install mmcv and mmengine with mmdualtoken (mmcv has no
     wheels on PyPI): say how to get them instead of a bare ImportError."""
-    missing = [name for name in ('mmengine', 'mmcv')
-               if importlib.util.find_spec(name) is None]
+    missing = [
+        name for name in ('mmengine', 'mmcv')
+        if importlib.util.find_spec(name) is None
+    ]
     if missing:
         raise ImportError(
             f'mmdualtoken needs {" and ".join(missing)}, which pip does not '
@@ -20,11 +22,10 @@ def _check_openmmlab_installed() -> None:
 
 _check_openmmlab_installed()
 
-from .datasets import DataError  # noqa: E402,F401
-from .engine import allow_mmengine_checkpoint_types  # noqa: E402
-from .mim import register_config_package  # noqa: E402
-from .models import (DualTokenViT, StrideFourLevel,  # noqa: E402
-                     TokenProjectionNeck)
+from .datasets import DataError  # noqa: F401
+from .engine import allow_mmengine_checkpoint_types
+from .mim import register_config_package
+from .models import DualTokenViT, StrideFourLevel, TokenProjectionNeck
 
 __all__ = [
     '__version__', 'DualTokenViT', 'StrideFourLevel', 'TokenProjectionNeck'

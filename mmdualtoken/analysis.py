@@ -5,7 +5,7 @@ mmengine's and fvcore's jit counters have no handle for
 its two matrix products, one multiply-add per FLOP as OpenMMLab counts.
 """
 import math
-from typing import Any, List, Optional, Sequence
+from typing import Any, List, Sequence
 
 import torch
 from mmengine.analysis import FlopAnalyzer, parameter_count
@@ -25,8 +25,7 @@ def scaled_dot_product_attention_flop_jit(inputs: List[Any],
             (head_dims + value[-1]))
 
 
-def get_complexity(model: nn.Module,
-                   input_shape: Sequence[int] = (3, 224, 224)) -> dict:
+def get_complexity(model: nn.Module, input_shape: Sequence[int]) -> dict:
     """Counts parameters and FLOPs of ``model`` on one input of a shape.
 
     Args:
@@ -51,8 +50,12 @@ def _data_samples(inputs: torch.Tensor) -> list:
     (shape, scale)."""
     from mmdet.structures import DetDataSample
     shape = tuple(inputs.shape[-2:])
-    meta = dict(img_shape=shape, ori_shape=shape, pad_shape=shape,
-                batch_input_shape=shape, scale_factor=(1., 1.))
+    meta = dict(
+        img_shape=shape,
+        ori_shape=shape,
+        pad_shape=shape,
+        batch_input_shape=shape,
+        scale_factor=(1., 1.))
     return [DetDataSample(metainfo=meta) for _ in range(len(inputs))]
 
 
@@ -65,12 +68,12 @@ class TensorForward(nn.Module):
         super().__init__()
         self.model = model
         scope = DefaultScope.get_current_instance()
-        self.with_data_samples = (scope is not None
-                                  and scope.scope_name == 'mmdet')
+        self.with_data_samples = (
+            scope is not None and scope.scope_name == 'mmdet')
 
     def forward(self, inputs: torch.Tensor):
-        data_samples = (_data_samples(inputs)
-                        if self.with_data_samples else None)
+        data_samples = (
+            _data_samples(inputs) if self.with_data_samples else None)
         return self.model(inputs, data_samples, mode='tensor')
 
 

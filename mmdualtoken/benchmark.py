@@ -124,8 +124,8 @@ def complexity(model: nn.Module, shape: Sequence[int]) -> Dict[str, int]:
         try:
             return get_complexity(model, (3, *shape))
         except Exception:  # a model the jit tracer cannot follow
-            return dict(params=sum(p.numel() for p in model.parameters()),
-                        flops=None)
+            return dict(
+                params=sum(p.numel() for p in model.parameters()), flops=None)
 
 
 def synchronize(device: str) -> None:
@@ -136,11 +136,11 @@ def synchronize(device: str) -> None:
 def _autocast(settings: Settings):
     if settings.dtype == 'fp32':
         return contextlib.nullcontext()
-    return torch.autocast(
-        settings.device.split(':')[0], dtype=torch.bfloat16)
+    return torch.autocast(settings.device.split(':')[0], dtype=torch.bfloat16)
 
 
-def matmul_rate(settings: Settings, dtype: torch.dtype = torch.float32,
+def matmul_rate(settings: Settings,
+                dtype: torch.dtype = torch.float32,
                 seconds: float = 0.5) -> float:
     """The machine's FLOP/s on a large square matrix product."""
     size = 8192 if settings.device.startswith('cuda') else 2048
@@ -212,8 +212,11 @@ def _inputs(settings: Settings, batch_size: int) -> torch.Tensor:
     return x
 
 
-def _timed(forward: Callable, x: torch.Tensor, settings: Settings,
-           min_seconds: float, min_runs: int = 1) -> float:
+def _timed(forward: Callable,
+           x: torch.Tensor,
+           settings: Settings,
+           min_seconds: float,
+           min_runs: int = 1) -> float:
     """Seconds per call, over enough calls to last ``min_seconds``."""
     runs, start = 0, time.perf_counter()
     with torch.inference_mode(), _autocast(settings):
@@ -224,11 +227,12 @@ def _timed(forward: Callable, x: torch.Tensor, settings: Settings,
     return (time.perf_counter() - start) / runs
 
 
-def run(names: Sequence[str],
-        settings: Settings,
-        progress: Callable[[str], None] = lambda line: None,
-        builder: Callable[[str, Sequence[int]], nn.Module] = build
-        ) -> List[Result]:
+def run(
+    names: Sequence[str],
+    settings: Settings,
+    progress: Callable[[str], None] = lambda line: None,
+    builder: Callable[[str, Sequence[int]],
+                      nn.Module] = build) -> List[Result]:
     """Measures the models, alternating them in every round.
 
     Args:
@@ -285,16 +289,16 @@ def table(results: Sequence[Result], reference: str, settings: Settings,
     ]
     for r in results:
         lines.append(
-            f'| {r.name} | {r.params / 1e6:.2f} | '
-            + (f'{r.flops / 1e9:.3f}' if r.flops else '-')
-            + f' | {r.median_throughput():.1f} | {min(r.throughput):.1f}-'
+            f'| {r.name} | {r.params / 1e6:.2f} | ' +
+            (f'{r.flops / 1e9:.3f}' if r.flops else '-') +
+            f' | {r.median_throughput():.1f} | {min(r.throughput):.1f}-'
             f'{max(r.throughput):.1f} | '
             f'{r.median_throughput() / ref.median_throughput():.2f}x | '
             f'{r.median_latency() * 1e3:.2f} | '
             f'{r.median_latency() / ref.median_latency():.2f}x | '
-            f'{r.peak_memory / 2**20:.0f} | '
-            + (f'{100 * r.flops_per_second() / rate:.0f} %'
-               if r.flops else '-') + ' |')
+            f'{r.peak_memory / 2**20:.0f} | ' +
+            (f'{100 * r.flops_per_second() / rate:.0f} %' if r.flops else '-'
+             ) + ' |')
     return '\n'.join(lines)
 
 
@@ -331,32 +335,41 @@ def synthetic_batch(model: nn.Module, shape: Sequence[int],
     them: boxes and masks (mmdet), label maps (mmseg) or labels."""
     from mmengine.registry import DefaultScope
     scope = DefaultScope.get_current_instance().scope_name
-    images = [torch.randint(0, 256, (3, *shape), dtype=torch.uint8)
-              for _ in range(batch_size)]
-    meta = dict(img_shape=tuple(shape), ori_shape=tuple(shape),
-                pad_shape=tuple(shape))
+    images = [
+        torch.randint(0, 256, (3, *shape), dtype=torch.uint8)
+        for _ in range(batch_size)
+    ]
+    meta = dict(
+        img_shape=tuple(shape), ori_shape=tuple(shape), pad_shape=tuple(shape))
     if scope == 'mmdet':
         from mmdet.testing import demo_mm_inputs
-        head = (model.roi_head.bbox_head if hasattr(model, 'roi_head') else
-                model.bbox_head)
-        return demo_mm_inputs(batch_size, [(3, *shape)] * batch_size,
-                              num_items=[5] * batch_size,
-                              num_classes=head.num_classes, with_mask=True)
+        head = (
+            model.roi_head.bbox_head
+            if hasattr(model, 'roi_head') else model.bbox_head)
+        return demo_mm_inputs(
+            batch_size, [(3, *shape)] * batch_size,
+            num_items=[5] * batch_size,
+            num_classes=head.num_classes,
+            with_mask=True)
     if scope == 'mmseg':
         from mmengine.structures import PixelData
         from mmseg.structures import SegDataSample
         samples = []
         for _ in range(batch_size):
             sample = SegDataSample(metainfo=meta)
-            sample.gt_sem_seg = PixelData(data=torch.randint(
-                0, model.decode_head.num_classes, (1, *shape)))
+            sample.gt_sem_seg = PixelData(
+                data=torch.randint(0, model.decode_head.num_classes, (1,
+                                                                      *shape)))
             samples.append(sample)
         return dict(inputs=images, data_samples=samples)
     from mmpretrain.structures import DataSample
     classes = model.head.num_classes
-    return dict(inputs=images, data_samples=[
-        DataSample(metainfo=meta).set_gt_label(torch.randint(classes, ()))
-        for _ in range(batch_size)])
+    return dict(
+        inputs=images,
+        data_samples=[
+            DataSample(metainfo=meta).set_gt_label(torch.randint(classes, ()))
+            for _ in range(batch_size)
+        ])
 
 
 @dataclass
@@ -372,10 +385,11 @@ class TrainResult:
         return statistics.median(self.seconds)
 
 
-def run_training(configs: Sequence[str],
-                 settings: Settings,
-                 progress: Callable[[str], None] = lambda line: None
-                 ) -> List[TrainResult]:
+def run_training(
+        configs: Sequence[str],
+        settings: Settings,
+        progress: Callable[[str],
+                           None] = lambda line: None) -> List[TrainResult]:
     """Times ``train_step`` (forward, loss, backward, AdamW step) of each
     config's model on a synthetic batch of ``settings.shape``, alternating
     the configs in every round; no weights are loaded."""
@@ -422,9 +436,10 @@ def run_training(configs: Sequence[str],
 def training_table(results: Sequence[TrainResult]) -> str:
     """A Markdown table of seconds per iteration, each config's ratio to
     the first config of its task (detection, segmentation...)."""
-    lines = [f'| config | params (M) | s / iter (median) | s / iter (min-max)'
-             f' | vs the first of its task | peak memory (MiB) |',
-             '|---' * 6 + '|']
+    lines = [
+        '| config | params (M) | s / iter (median) | s / iter (min-max)'
+        ' | vs the first of its task | peak memory (MiB) |', '|---' * 6 + '|'
+    ]
     for r in results:
         ref = next(first for first in results if first.task == r.task)
         lines.append(f'| {r.name} | {r.params / 1e6:.2f} | {r.median():.3f} '

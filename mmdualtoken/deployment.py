@@ -93,8 +93,9 @@ def onnx_parity(model: nn.Module, path: str,
         x = torch.randn(*shape)
         with torch.no_grad():
             expected = model(x)
-        expected = [t.numpy() for t in torch.utils._pytree.tree_leaves(
-            expected)]
+        expected = [
+            t.numpy() for t in torch.utils._pytree.tree_leaves(expected)
+        ]
         outputs = session.run(None, {'input': x.numpy()})
         if len(outputs) != len(expected):
             raise AssertionError(f'ONNX gave {len(outputs)} outputs, '

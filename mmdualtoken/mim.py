@@ -3,7 +3,8 @@
 OpenMMLab packages ship their configs inside the package, under ``.mim/``
 (here ``mmdualtoken/.mim/configs`` and ``.mim/model-index.yml``, links to
 the checkout's files that a wheel build copies), so that a config anywhere
-can say ``_base_ = 'mmdualtoken::detection/maskrcnn_dt_vit_t_8xb2_1x_coco.py'``.
+can say
+``_base_ = 'mmdualtoken::detection/maskrcnn_dt_vit_t_8xb2_1x_coco.py'``.
 mmengine 0.10 resolves ``pkg::`` only for the packages in its
 ``MODULE2PACKAGE`` table and finds the package through its distribution's
 location, which for an editable install is site-packages, not the

@@ -11,21 +11,28 @@ def make_toy(root: Path, task: str) -> None:
     run_tool(root, 'tools/make_toy_data.py', '--task', task)
 
 
-def run_tool(cwd: Path, script: str, *args, check: bool = True,
+def run_tool(cwd: Path,
+             script: str,
+             *args,
+             check: bool = True,
              env: dict = None) -> subprocess.CompletedProcess:
     """Runs a script of tools/ (.py with this Python, .sh with bash)."""
     path = str(REPO / script)
-    command = ([sys.executable, path] if path.endswith('.py')
-               else ['bash', path])
+    command = ([sys.executable, path]
+               if path.endswith('.py') else ['bash', path])
     result = subprocess.run(
         command + [str(a) for a in args],
         cwd=cwd,
         capture_output=True,
         text=True,
-        env={**os.environ, **(env or {})})
+        env={
+            **os.environ,
+            **(env or {})
+        })
     if check and result.returncode != 0:
-        raise AssertionError(f'{script} failed ({result.returncode}):\n'
-                             f'{result.stdout[-3000:]}\n{result.stderr[-6000:]}')
+        raise AssertionError(
+            f'{script} failed ({result.returncode}):\n'
+            f'{result.stdout[-3000:]}\n{result.stderr[-6000:]}')
     return result
 
 
@@ -58,8 +65,11 @@ def assert_detector_trains(model, size: tuple, with_mask: bool = True):
     ``size``: the loss is finite and reaches the global tokens."""
     import torch
     from mmdet.testing import demo_mm_inputs
-    packed = demo_mm_inputs(2, [(3, *size)] * 2, num_items=[3, 2],
-                            num_classes=80, with_mask=with_mask)
+    packed = demo_mm_inputs(
+        2, [(3, *size)] * 2,
+        num_items=[3, 2],
+        num_classes=80,
+        with_mask=with_mask)
     model.train()
     losses = model(**model.data_preprocessor(packed, True), mode='loss')
     total, _ = model.parse_losses(losses)
@@ -68,7 +78,8 @@ def assert_detector_trains(model, size: tuple, with_mask: bool = True):
     assert model.backbone.global_tokens.grad is not None
 
 
-def assert_real_picture(path: Path, size: tuple = None,
+def assert_real_picture(path: Path,
+                        size: tuple = None,
                         min_colours: int = 10) -> None:
     """A PNG that opens, has the expected (width, height) and more than
     ``min_colours`` colours."""

@@ -2,7 +2,6 @@ import re
 from pathlib import Path
 
 import pytest
-
 from helpers import REPO, run_tool
 
 from mmdualtoken.analysis import get_config_complexity
@@ -12,8 +11,8 @@ CONFIGS = {
     'dt_vit_t_8xb128_in1k': 0.50e9,
     'dt_vit_s_8xb128_in1k': 1.00e9,
 }
-ALL_CONFIGS = sorted(p for p in (REPO / 'configs').rglob('*.py')
-                     if '_base_' not in p.parts)
+ALL_CONFIGS = sorted(
+    p for p in (REPO / 'configs').rglob('*.py') if '_base_' not in p.parts)
 
 
 @pytest.mark.parametrize('name,target', CONFIGS.items())
@@ -31,17 +30,17 @@ def test_mix_variants_cost_a_little_less_than_normal():
         assert 0.8 * normal['flops'] < mix['flops'] < normal['flops']
 
 
-@pytest.mark.parametrize('config', ALL_CONFIGS,
-                         ids=lambda p: str(p.relative_to(REPO / 'configs')))
-def test_flops_of_every_config_need_no_weights(config, tmp_path,
-                                               monkeypatch):
+@pytest.mark.parametrize(
+    'config', ALL_CONFIGS, ids=lambda p: str(p.relative_to(REPO / 'configs')))
+def test_flops_of_every_config_need_no_weights(config, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # no checkpoints/ here
     result = get_config_complexity(str(config))
     assert result['flops'] > 0.4e9 and result['params'] > 4e6, result
 
 
 @pytest.mark.parametrize(
-    'config', sorted((REPO / 'configs/detection').glob('*_coco.py')),
+    'config',
+    sorted((REPO / 'configs/detection').glob('*_coco.py')),
     ids=lambda p: p.stem)
 def test_detection_flops_at_800x1333(config, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
@@ -64,12 +63,13 @@ def test_get_flops_tool_counts_mask_rcnn_at_800x1333(tmp_path):
 
 
 def test_ablation_table_prints_every_row_with_its_delta(tmp_path):
-    output = run_tool(tmp_path, 'tools/analysis_tools/ablation_table.py'
-                      ).stdout
+    output = run_tool(tmp_path,
+                      'tools/analysis_tools/ablation_table.py').stdout
     rows = {}
     for line in output.splitlines()[1:]:
-        match = re.match(r'(.{20}) (.{26}) +([\d.]+) +([\d.]+) +([+-][\d.]+)'
-                         r' +([+-][\d.]+)', line)
+        match = re.match(
+            r'(.{20}) (.{26}) +([\d.]+) +([\d.]+) +([+-][\d.]+)'
+            r' +([+-][\d.]+)', line)
         assert match, line
         rows[match.group(2).strip()] = [float(v) for v in match.groups()[2:]]
     assert len(rows) == 11
@@ -80,5 +80,6 @@ def test_ablation_table_prints_every_row_with_its_delta(tmp_path):
     assert rows['14x14'][3] > 0 > rows['3x3'][3]
     window = rows['7x7 window attention']
     assert window[0] == pytest.approx(default_params + window[2], abs=0.02)
-    assert rows['Conv Encoder (default)'][:2] == [default_params,
-                                                  default_flops]
+    assert rows['Conv Encoder (default)'][:2] == [
+        default_params, default_flops
+    ]

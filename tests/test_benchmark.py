@@ -4,28 +4,36 @@ import json
 
 import pytest
 import torch
+from helpers import REPO, run_tool
 from torch import nn
 
 from mmdualtoken import benchmark
-from helpers import REPO, run_tool
 
 
 def tiny(name, shape):
     width = {'narrow': 4, 'wide': 16}[name]
-    return nn.Sequential(nn.Conv2d(3, width, 3), nn.ReLU(),
-                         nn.AdaptiveAvgPool2d(1)).eval()
+    return nn.Sequential(
+        nn.Conv2d(3, width, 3), nn.ReLU(), nn.AdaptiveAvgPool2d(1)).eval()
 
 
 def test_rounds_alternate_the_models():
     lines = []
-    settings = benchmark.Settings(batch_size=2, shape=(32, 32), rounds=3,
-                                  warmup=1, latency_runs=2,
-                                  min_round_seconds=0)
-    results = benchmark.run(['narrow', 'wide'], settings, lines.append,
+    settings = benchmark.Settings(
+        batch_size=2,
+        shape=(32, 32),
+        rounds=3,
+        warmup=1,
+        latency_runs=2,
+        min_round_seconds=0)
+    results = benchmark.run(['narrow', 'wide'],
+                            settings,
+                            lines.append,
                             builder=tiny)
     rounds = [line for line in lines if line.startswith('round')]
-    assert rounds == [f'round {r}/3: {name}' for r in (1, 2, 3)
-                      for name in ('narrow', 'wide')]
+    assert rounds == [
+        f'round {r}/3: {name}' for r in (1, 2, 3)
+        for name in ('narrow', 'wide')
+    ]
     for result in results:
         assert len(result.throughput) == 3 and len(result.latency) == 3
         assert all(rate > 0 for rate in result.throughput)
@@ -36,8 +44,10 @@ def test_rounds_alternate_the_models():
     rates = {'fp32': benchmark.matmul_rate(settings, seconds=0.05)}
     assert rates['fp32'] > 1e8
     text = benchmark.table(results, 'wide', settings, rates)
-    rows = {line.split('|')[1].strip(): line.split('|')
-            for line in text.splitlines()[2:]}
+    rows = {
+        line.split('|')[1].strip(): line.split('|')
+        for line in text.splitlines()[2:]
+    }
     assert rows['wide'][6].strip() == '1.00x'
     ratio = results[0].median_throughput() / wide.median_throughput()
     assert rows['narrow'][6].strip() == f'{ratio:.2f}x'
@@ -54,12 +64,14 @@ def test_cli_compares_ours_with_a_timm_peer(tmp_path):
                       '--batch-size', 2, '--shape', 64, 64, '--rounds', 2,
                       '--latency-runs', 1, '--out', out)
     assert 'matrix-product rate: fp32' in result.stdout
-    rows = [line for line in result.stdout.splitlines()
-            if line.startswith('| dualtoken') or line.startswith('| eff')]
+    rows = [
+        line for line in result.stdout.splitlines()
+        if line.startswith('| dualtoken') or line.startswith('| eff')
+    ]
     assert len(rows) == 2 and '| 1.00x |' in rows[0]
     saved = json.loads(out.read_text())
-    assert [r['name'] for r in saved['results']] == [
-        'dualtoken-vit-t-backbone', 'efficientvit_b1']
+    assert [r['name'] for r in saved['results']
+            ] == ['dualtoken-vit-t-backbone', 'efficientvit_b1']
     assert all(len(r['throughput']) == 2 for r in saved['results'])
     assert saved['results'][0]['flops'] > 0
     assert saved['matmul_flops_per_second']['fp32'] > 0
@@ -85,21 +97,24 @@ def test_training_benchmark_compares_configs_of_each_task(tmp_path):
     """Detection and segmentation configs alternate; each is compared with
     the first config of its task."""
     out = tmp_path / 'train.json'
-    configs = [REPO / 'configs' / path for path in (
-        'detection/demo/retinanet_dt_vit_t_toy_coco.py',
-        'segmentation/demo/deeplabv3_dt_vit_t_toy_ade20k.py',
-        'segmentation/demo/pspnet_dt_vit_t_toy_ade20k.py')]
+    configs = [
+        REPO / 'configs' / path
+        for path in ('detection/demo/retinanet_dt_vit_t_toy_coco.py',
+                     'segmentation/demo/deeplabv3_dt_vit_t_toy_ade20k.py',
+                     'segmentation/demo/pspnet_dt_vit_t_toy_ade20k.py')
+    ]
     result = run_tool(tmp_path, 'tools/analysis_tools/benchmark_train.py',
-                      *configs, '--shape', 96, 96, '--rounds', 2, '--out',
-                      out)
-    rows = {line.split('|')[1].strip(): line.split('|')
-            for line in result.stdout.splitlines()
-            if line.startswith('| ') and '_toy_' in line}
+                      *configs, '--shape', 96, 96, '--rounds', 2, '--out', out)
+    rows = {
+        line.split('|')[1].strip(): line.split('|')
+        for line in result.stdout.splitlines()
+        if line.startswith('| ') and '_toy_' in line
+    }
     assert set(rows) == {path.stem for path in configs}
     assert rows['retinanet_dt_vit_t_toy_coco'][5].strip() == '1.00x'
     assert rows['deeplabv3_dt_vit_t_toy_ade20k'][5].strip() == '1.00x'
     saved = json.loads(out.read_text())
-    assert [r['task'] for r in saved['results']] == ['mmdet', 'mmseg',
-                                                     'mmseg']
-    assert all(len(r['seconds']) == 2 and min(r['seconds']) > 0
-               for r in saved['results'])
+    assert [r['task'] for r in saved['results']] == ['mmdet', 'mmseg', 'mmseg']
+    assert all(
+        len(r['seconds']) == 2 and min(r['seconds']) > 0
+        for r in saved['results'])

@@ -1,7 +1,6 @@
 """ONNX export: one dynamic file serves several input sizes with
 onnxruntime's outputs equal to PyTorch's."""
 import pytest
-
 from helpers import REPO, run_tool, save_untrained_checkpoint
 
 CONFIG = REPO / 'configs/classification/dt_vit_t_8xb128_in1k.py'
@@ -25,6 +24,12 @@ def test_backbone_export_and_wrong_requests(tmp_path):
     result = run_tool(tmp_path, 'tools/deployment/pytorch2onnx.py', CONFIG,
                       '--backbone-only', '--shape', 96, 128, '--out', out)
     assert out.is_file() and 'at 96x128: max abs' in result.stdout
-    static = run_tool(tmp_path, 'tools/deployment/pytorch2onnx.py', CONFIG,
-                      '--verify-shape', 225, 301, check=False)
+    static = run_tool(
+        tmp_path,
+        'tools/deployment/pytorch2onnx.py',
+        CONFIG,
+        '--verify-shape',
+        225,
+        301,
+        check=False)
     assert static.returncode == 2 and 'needs --dynamic' in static.stderr

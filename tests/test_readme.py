@@ -2,11 +2,10 @@
 import re
 
 import torch
+from helpers import REPO, assert_detector_trains
+from mmdet.registry import MODELS
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
-from mmdet.registry import MODELS
-
-from helpers import REPO, assert_detector_trains
 
 from mmdualtoken.models import DualTokenViT
 
@@ -25,9 +24,10 @@ def test_own_maskrcnn_config_snippet_trains_with_the_checkpoint_loaded(
     source = DualTokenViT(arch='s')
     (tmp_path / 'checkpoints').mkdir()
     torch.save(
-        dict(state_dict={f'backbone.{k}': v
-                         for k, v in source.state_dict().items()}),
-        tmp_path / 'checkpoints/dt_vit_s_8xb128_in1k.pth')
+        dict(state_dict={
+            f'backbone.{k}': v
+            for k, v in source.state_dict().items()
+        }), tmp_path / 'checkpoints/dt_vit_s_8xb128_in1k.pth')
     config = tmp_path / 'my_mask_rcnn.py'
     config.write_text(readme_snippet('own-maskrcnn-config'))
     monkeypatch.chdir(tmp_path)

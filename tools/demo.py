@@ -26,17 +26,15 @@ import torch
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 # Run this checkout's mmdualtoken, even where another one is installed.
 sys.path.insert(0, ROOT)
-from mmdualtoken.apis.test import parse_test_metrics  # noqa: E402
-from mmdualtoken.models import DualTokenViT  # noqa: E402
-from mmdualtoken.toy_data.coco import draw_scene  # noqa: E402
+from mmdualtoken.apis.test import parse_test_metrics
+from mmdualtoken.models import DualTokenViT
+from mmdualtoken.toy_data.coco import draw_scene
 
 JOBS = dict(
-    cls=[('classification/demo/dt_vit_t_toy_imagenet.py',
-          ['accuracy/top1'])],
+    cls=[('classification/demo/dt_vit_t_toy_imagenet.py', ['accuracy/top1'])],
     det=[('detection/demo/maskrcnn_dt_vit_t_toy_coco.py',
           ['coco/bbox_mAP', 'coco/segm_mAP']),
-         ('detection/demo/retinanet_dt_vit_t_toy_coco.py',
-          ['coco/bbox_mAP'])],
+         ('detection/demo/retinanet_dt_vit_t_toy_coco.py', ['coco/bbox_mAP'])],
     seg=[('segmentation/demo/deeplabv3_dt_vit_t_toy_ade20k.py', ['mIoU']),
          ('segmentation/demo/pspnet_dt_vit_t_toy_ade20k.py', ['mIoU'])],
 )
@@ -51,7 +49,9 @@ RESOLUTIONS = [(224, 224), (333, 501), (512, 512), (800, 1333)]
 
 def run(*args: str) -> str:
     """Runs a tool with this Python, echoing its last lines; returns output."""
-    result = subprocess.run([sys.executable, *args], cwd=ROOT, text=True,
+    result = subprocess.run([sys.executable, *args],
+                            cwd=ROOT,
+                            text=True,
                             capture_output=True)
     if result.returncode != 0:
         sys.exit(f'{" ".join(args)} failed:\n{result.stdout[-2000:]}\n'
@@ -67,7 +67,8 @@ def zoo() -> None:
         for height, width in RESOLUTIONS:
             resized = torch.nn.functional.interpolate(
                 torch.from_numpy(image).float().permute(2, 0, 1)[None],
-                size=(height, width), mode='bilinear')
+                size=(height, width),
+                mode='bilinear')
             start = time.perf_counter()
             with torch.no_grad():
                 outs = model((resized - 128) / 64)
@@ -106,8 +107,7 @@ def train_and_test(task: str, work_root: str) -> list:
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--task', choices=['zoo', *JOBS, 'all'],
-                        default='all')
+    parser.add_argument('--task', choices=['zoo', *JOBS, 'all'], default='all')
     parser.add_argument('--work-dir', default=osp.join(ROOT, 'work_dirs/demo'))
     args = parser.parse_args()
     warnings.filterwarnings('ignore')
@@ -126,8 +126,8 @@ def main():
         print(f'\nLoss curves of these runs: {curves}')
         print('\nToy-data results (trained from scratch on CPU):')
         for name, found, _ in results:
-            print(f'  {name:<36} ' +
-                  '  '.join(f'{m} {v:.3f}' for m, v in found.items()))
+            print(f'  {name:<36} ' + '  '.join(f'{m} {v:.3f}'
+                                               for m, v in found.items()))
 
 
 if __name__ == '__main__':

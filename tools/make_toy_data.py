@@ -12,7 +12,7 @@ import sys
 
 # Run this checkout's mmdualtoken, even where another one is installed.
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-from mmdualtoken.toy_data import (make_toy_ade20k, make_toy_coco,  # noqa: E402
+from mmdualtoken.toy_data import (make_toy_ade20k, make_toy_coco,
                                   make_toy_imagenet)
 
 WRITERS = dict(

@@ -9,7 +9,7 @@ import sys
 
 # Run this checkout's mmdualtoken, even where another one is installed.
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-from mmdualtoken.apis.train import main  # noqa: E402
+from mmdualtoken.apis.train import main
 
 if __name__ == '__main__':
     main()

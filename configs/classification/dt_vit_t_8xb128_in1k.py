@@ -38,11 +38,12 @@ test_dataloader = val_dataloader
 
 optim_wrapper = dict(
     optimizer=dict(lr=1e-3, weight_decay=0.04),
-    paramwise_cfg=dict(custom_keys={
-        '_delete_': True,
-        '.global_tokens': dict(decay_mult=0.0),
-        '.fusion_weights': dict(decay_mult=0.0),
-    }),
+    paramwise_cfg=dict(
+        custom_keys={
+            '_delete_': True,
+            '.global_tokens': dict(decay_mult=0.0),
+            '.fusion_weights': dict(decay_mult=0.0),
+        }),
 )
 
 # mmengine tags each dict of an `mmpretrain::` base with `_scope_`, which

@@ -37,16 +37,15 @@ model = dict(
         in_index=[0, 1, 2],
         input_transform='resize_concat',
         num_classes=num_classes),
-    auxiliary_head=dict(
-        in_channels=96, in_index=1, num_classes=num_classes))
+    auxiliary_head=dict(in_channels=96, in_index=1, num_classes=num_classes))
 
 train_dataloader = dict(batch_size=4)
 
 optim_wrapper = dict(
     _delete_=True,
     type='OptimWrapper',
-    optimizer=dict(type='AdamW', lr=2e-4, betas=(0.9, 0.999),
-                   weight_decay=0.04),
+    optimizer=dict(
+        type='AdamW', lr=2e-4, betas=(0.9, 0.999), weight_decay=0.04),
     paramwise_cfg=dict(
         norm_decay_mult=0.0,
         custom_keys={
@@ -54,8 +53,8 @@ optim_wrapper = dict(
             '.fusion_weights': dict(decay_mult=0.0),
         }))
 param_scheduler = [
-    dict(type='LinearLR', start_factor=1e-6, by_epoch=False, begin=0,
-         end=1500),
+    dict(
+        type='LinearLR', start_factor=1e-6, by_epoch=False, begin=0, end=1500),
     dict(
         type='PolyLR',
         power=1.0,

@@ -80,8 +80,8 @@ def _check_option_keys(cfg: Config, options: dict) -> None:
     for key in options:
         node, parts = cfg.to_dict(), key.split(".")
         for depth, part in enumerate(parts[:-1]):
-            if isinstance(node, list) and part.isdigit() and int(part) < len(
-                    node):
+            if isinstance(node,
+                          list) and part.isdigit() and int(part) < len(node):
                 node = node[int(part)]
             elif isinstance(node, dict) and part in node:
                 node = node[part]
@@ -89,9 +89,8 @@ def _check_option_keys(cfg: Config, options: dict) -> None:
                 known = list(node) if isinstance(node, dict) else []
                 close = difflib.get_close_matches(part, known, n=1)
                 hint = f'; did you mean {close[0]!r}?' if close else '.'
-                raise SystemExit(
-                    f'--cfg-options {key}: the config has no '
-                    f'{".".join(parts[:depth + 1])!r}{hint}')
+                raise SystemExit(f'--cfg-options {key}: the config has no '
+                                 f'{".".join(parts[:depth + 1])!r}{hint}')
 
 
 def _backbone_checkpoint(cfg: Config) -> Optional[dict]:
@@ -157,10 +156,10 @@ def _dataset_paths(dataset: dict) -> list:
     if dataset.get('ann_file'):
         paths.append(('ann_file', osp.join(root, dataset.ann_file)))
     prefix = dataset.get('data_prefix')
-    prefixes = prefix.items() if isinstance(prefix, dict) else [
-        ('', prefix)] if isinstance(prefix, str) else []
-    paths += [(f'data_prefix{"." + name if name else ""}', osp.join(
-        root, path)) for name, path in prefixes if path]
+    prefixes = prefix.items() if isinstance(
+        prefix, dict) else [('', prefix)] if isinstance(prefix, str) else []
+    paths += [(f'data_prefix{"." + name if name else ""}',
+               osp.join(root, path)) for name, path in prefixes if path]
     return paths
 
 

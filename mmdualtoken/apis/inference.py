@@ -9,7 +9,8 @@ from mmengine.config import Config
 from PIL import Image, ImageDraw
 
 
-def init_inferencer(config: str, checkpoint: Optional[str] = None,
+def init_inferencer(config: str,
+                    checkpoint: Optional[str] = None,
                     device: str = 'cpu'):
     """The host library's inferencer for a config of ours:
     ``ImageClassificationInferencer`` (mmpretrain), ``DetInferencer``
@@ -22,8 +23,8 @@ def init_inferencer(config: str, checkpoint: Optional[str] = None,
             config, pretrained=checkpoint or False, device=device)
     if scope == 'mmdet':
         from mmdet.apis import DetInferencer
-        return DetInferencer(config, checkpoint, device=device,
-                             show_progress=False)
+        return DetInferencer(
+            config, checkpoint, device=device, show_progress=False)
     if scope == 'mmseg':
         from mmseg.apis import MMSegInferencer
         return MMSegInferencer(config, checkpoint, device=device)
@@ -31,8 +32,10 @@ def init_inferencer(config: str, checkpoint: Optional[str] = None,
                      f'mmdet or mmseg.')
 
 
-def _top_classes_picture(image: np.ndarray, scores: np.ndarray,
-                         classes, top: int = 5) -> np.ndarray:
+def _top_classes_picture(image: np.ndarray,
+                         scores: np.ndarray,
+                         classes,
+                         top: int = 5) -> np.ndarray:
     """The image beside a panel of its ``top`` classes with score bars."""
     height = max(image.shape[0], 24 * top + 16)
     panel = Image.new('RGB', (260, height), 'white')
@@ -42,14 +45,17 @@ def _top_classes_picture(image: np.ndarray, scores: np.ndarray,
         draw.rectangle([8, y + 14, 8 + int(240 * scores[index]), y + 20],
                        fill=(66, 133, 244))
         draw.text((8, y), f'{rank + 1}. {classes[index]}  '
-                  f'{scores[index]:.2f}', fill='black')
+                  f'{scores[index]:.2f}',
+                  fill='black')
     canvas = Image.new('RGB', (image.shape[1] + 260, height), 'white')
     canvas.paste(Image.fromarray(image), (0, 0))
     canvas.paste(panel, (image.shape[1], 0))
     return np.asarray(canvas)
 
 
-def draw_prediction(inferencer, image: str, out_dir: str,
+def draw_prediction(inferencer,
+                    image: str,
+                    out_dir: str,
                     score_thr: float = 0.3) -> str:
     """Runs ``inferencer`` on one image file and saves the picture of its
     prediction as ``OUT_DIR/<image name>.png``: the top-5 classes
@@ -62,14 +68,15 @@ def draw_prediction(inferencer, image: str, out_dir: str,
         result = inferencer(image)[0]
         picture = _top_classes_picture(
             np.asarray(Image.open(image).convert('RGB')),
-            np.asarray(result['pred_scores']),
-            inferencer.classes or inferencer.model.dataset_meta['classes'])
+            np.asarray(result['pred_scores']), inferencer.classes
+            or inferencer.model.dataset_meta['classes'])
     else:
         from mmdet.apis import DetInferencer
-        kwargs = (dict(pred_score_thr=score_thr)
-                  if isinstance(inferencer, DetInferencer) else {})
-        pictures = inferencer(image, return_vis=True, **kwargs)[
-            'visualization']
+        kwargs = (
+            dict(pred_score_thr=score_thr) if isinstance(
+                inferencer, DetInferencer) else {})
+        pictures = inferencer(
+            image, return_vis=True, **kwargs)['visualization']
         # mmseg returns the array itself for one image, mmdet a list.
         picture = pictures if isinstance(pictures, np.ndarray) else \
             pictures[0]

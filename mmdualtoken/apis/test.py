@@ -38,13 +38,18 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument(
         '--show', action='store_true', help='show each painted prediction')
     parser.add_argument(
-        '--wait-time', type=float, default=2,
+        '--wait-time',
+        type=float,
+        default=2,
         help='seconds each shown picture stays (--show)')
     parser.add_argument(
-        '--interval', type=int, default=1,
+        '--interval',
+        type=int,
+        default=1,
         help='paint every INTERVAL-th test batch (default: every one)')
     parser.add_argument(
-        '--tta', action='store_true',
+        '--tta',
+        action='store_true',
         help='test-time augmentation: the config\'s tta_model and '
         'tta_pipeline, or a horizontal flip where the task library has a '
         'default (classification, detection)')
@@ -58,8 +63,8 @@ def _visualize(cfg: Config, args: argparse.Namespace) -> None:
     """Turns on the task library's visualization hook for every
     ``args.interval``-th batch (the hooks' own defaults skip most images)."""
     hook = cfg.default_hooks.visualization
-    hook.update(show=args.show, wait_time=args.wait_time,
-                interval=args.interval)
+    hook.update(
+        show=args.show, wait_time=args.wait_time, interval=args.interval)
     if cfg.default_scope == 'mmpretrain':
         hook.update(enable=True, out_dir=args.show_dir)
     elif cfg.default_scope == 'mmdet':
@@ -112,9 +117,8 @@ def _test_time_augmentation(cfg: Config) -> None:
 
 def _evaluators(cfg: Config) -> list:
     evaluator = cfg.test_evaluator
-    return list(evaluator) if isinstance(evaluator, (list, tuple)) else [
-        evaluator
-    ]
+    return list(evaluator) if isinstance(evaluator,
+                                         (list, tuple)) else [evaluator]
 
 
 def _save_predictions(cfg: Config, out: str) -> None:
@@ -132,8 +136,10 @@ def _save_predictions(cfg: Config, out: str) -> None:
         raise SystemExit(f'--out {out!r}: give a .pkl file for this task.')
     else:
         dump = 'DumpDetResults' if scope == 'mmdet' else 'DumpResults'
-        cfg.test_evaluator = [*_evaluators(cfg),
-                              dict(type=dump, out_file_path=out)]
+        cfg.test_evaluator = [
+            *_evaluators(cfg),
+            dict(type=dump, out_file_path=out)
+        ]
 
 
 def _summary(kind: str, names: list) -> str:
@@ -163,10 +169,10 @@ def load_weights_strictly(model: nn.Module, checkpoint: str) -> None:
     if missing or unexpected or mismatched:
         problems = [
             _summary(kind, names)
-            for kind, names in [('missing keys', missing), (
-                'unexpected keys', unexpected), ('shape mismatches (checkpoint'
-                                                 ' vs model)', mismatched)]
-            if names
+            for kind, names in [('missing keys',
+                                 missing), ('unexpected keys', unexpected),
+                                ('shape mismatches (checkpoint'
+                                 ' vs model)', mismatched)] if names
         ]
         raise SystemExit(
             f'{checkpoint} does not fit the model of this config:\n' +

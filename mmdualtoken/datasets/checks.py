@@ -78,8 +78,9 @@ def _lacks_annotations(dataset) -> bool:
     first annotated image ends the search)."""
     if 'instances' not in dataset.get_data_info(0):
         return False  # not a detection dataset
-    return not any(dataset.get_data_info(index)['instances']
-                   for index in range(len(dataset)))
+    return not any(
+        dataset.get_data_info(index)['instances']
+        for index in range(len(dataset)))
 
 
 def _source(dataset) -> str:
@@ -101,8 +102,8 @@ def _empty_dataset_error(error: ValueError) -> Optional[DataError]:
     while trace is not None:
         frame = trace.tb_frame
         if frame.f_code.co_name == '_serialize_data':
-            return DataError(_no_samples(frame.f_locals.get('self'),
-                                         'The dataset'))
+            return DataError(
+                _no_samples(frame.f_locals.get('self'), 'The dataset'))
         trace = trace.tb_next
     return None
 
@@ -158,9 +159,9 @@ class DatasetCheckHook(Hook):
         self._checked.add(split)
         loader = getattr(runner, f'{split}_dataloader')
         metrics = getattr(evaluator, 'metrics', [])
-        check_dataset(loader.dataset, f'{split}_dataloader.dataset',
-                      not any(getattr(m, 'format_only', False)
-                              for m in metrics))
+        check_dataset(
+            loader.dataset, f'{split}_dataloader.dataset',
+            not any(getattr(m, 'format_only', False) for m in metrics))
 
     def before_train(self, runner) -> None:
         self._check(runner, 'train')
@@ -201,5 +202,7 @@ def add_data_checks(cfg: Config) -> None:
     tta = cfg.get('tta_pipeline')
     if isinstance(tta, list):
         _check_pipeline(tta, cfg.default_scope)
-    cfg.custom_hooks = [*cfg.get('custom_hooks', []),
-                        dict(type='mmdualtoken.DatasetCheckHook')]
+    cfg.custom_hooks = [
+        *cfg.get('custom_hooks', []),
+        dict(type='mmdualtoken.DatasetCheckHook')
+    ]

@@ -6,6 +6,6 @@ from .randomness import (ReseedHook, SeededDataset, SeededSampler,
 
 __all__ = [
     'allow_mmengine_checkpoint_types', 'CPUDistributedDataParallel',
-    'AtomicCheckpointHook', 'latest_checkpoint', 'ReseedHook',
-    'SeededDataset', 'SeededSampler', 'make_resumable'
+    'AtomicCheckpointHook', 'latest_checkpoint', 'ReseedHook', 'SeededDataset',
+    'SeededSampler', 'make_resumable'
 ]

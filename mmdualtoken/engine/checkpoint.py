@@ -34,8 +34,8 @@ class UnsafeCheckpointError(pickle.UnpicklingError):
 
 def _history_buffer_getattr(obj, name: str):
     """``getattr`` as the unpickler may use it: HistoryBuffer methods only."""
-    if obj is HistoryBuffer and (name in _DEFAULT_STATISTICS or
-                                 name in HistoryBuffer._statistics_methods):
+    if obj is HistoryBuffer and (name in _DEFAULT_STATISTICS
+                                 or name in HistoryBuffer._statistics_methods):
         return getattr(obj, name)
     raise UnsafeCheckpointError(
         f'Refused getattr({obj!r}, {name!r}) in a checkpoint: only '
@@ -84,8 +84,11 @@ def load_from_http_safely(filename: str,
     def load():
         return _refuse_code(
             filename, lambda: torch.hub.load_state_dict_from_url(
-                filename, model_dir=model_dir, map_location=map_location,
-                progress=progress, weights_only=True))
+                filename,
+                model_dir=model_dir,
+                map_location=map_location,
+                progress=progress,
+                weights_only=True))
 
     rank, world_size = get_dist_info()
     if rank == 0:
@@ -129,12 +132,16 @@ def weights_of(checkpoint: dict, prefix: str = '') -> dict:
         if isinstance(checkpoint.get(key), dict):
             checkpoint = checkpoint[key]
             break
-    state = {(k[len('module.'):] if k.startswith('module.') else k): v
-             for k, v in checkpoint.items()}
+    state = {
+        (k[len('module.'):] if k.startswith('module.') else k): v
+        for k, v in checkpoint.items()
+    }
     if prefix:
         prefix = prefix if prefix.endswith('.') else prefix + '.'
-        state = {k[len(prefix):]: v for k, v in state.items()
-                 if k.startswith(prefix)}
+        state = {
+            k[len(prefix):]: v
+            for k, v in state.items() if k.startswith(prefix)
+        }
     return state
 
 

@@ -133,9 +133,11 @@ def make_resumable(cfg: Config) -> None:
     loader = cfg.get('train_dataloader')
     if not loader or loader.get('sampler') is None:
         return
-    cfg.custom_hooks = [*cfg.get('custom_hooks', []),
-                        dict(type='mmdualtoken.ReseedHook')]
-    loader.sampler = dict(type='mmdualtoken.SeededSampler',
-                          sampler=loader.sampler)
-    loader.dataset = dict(type='mmdualtoken.SeededDataset',
-                          dataset=loader.dataset)
+    cfg.custom_hooks = [
+        *cfg.get('custom_hooks', []),
+        dict(type='mmdualtoken.ReseedHook')
+    ]
+    loader.sampler = dict(
+        type='mmdualtoken.SeededSampler', sampler=loader.sampler)
+    loader.dataset = dict(
+        type='mmdualtoken.SeededDataset', dataset=loader.dataset)

@@ -15,10 +15,8 @@ def _mask_to_polygons(mask: np.ndarray) -> list:
     """COCO polygons ([x1, y1, x2, y2, ...] lists) of a binary mask."""
     contours, _ = cv2.findContours(
         mask.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-    return [
-        (contour.reshape(-1, 2) + 0.5).flatten().tolist()
-        for contour in contours if len(contour) >= 3
-    ]
+    return [(contour.reshape(-1, 2) + 0.5).flatten().tolist()
+            for contour in contours if len(contour) >= 3]
 
 
 def draw_scene(rng: np.random.Generator, size: int, max_objects: int):
@@ -30,8 +28,7 @@ def draw_scene(rng: np.random.Generator, size: int, max_objects: int):
         label = int(rng.integers(len(COCO_CLASSES)))
         radius = rng.uniform(size * 0.09, size * 0.25)
         center = rng.uniform(radius * 0.6, size - radius * 0.6, size=2)
-        mask = shape_mask(rng, COCO_CLASSES[label], size, size, center,
-                          radius)
+        mask = shape_mask(rng, COCO_CLASSES[label], size, size, center, radius)
         paint(image, mask, rng)
         instance_map[mask] = index
         labels.append(label)
@@ -97,8 +94,9 @@ def make_toy_coco(root: str,
                         ],
                         iscrowd=0))
         split_name = split.replace('2017', '')
-        with open(osp.join(root, 'annotations',
-                           f'instances_{split_name}2017.json'), 'w') as f:
+        with open(
+                osp.join(root, 'annotations',
+                         f'instances_{split_name}2017.json'), 'w') as f:
             json.dump(
                 dict(
                     images=images,

@@ -43,8 +43,8 @@ def texture(rng: np.random.Generator, kind: str, height: int,
         pattern = du**2 + dv**2 < (spacing / 3.2)**2
     elif kind == 'blotches':
         grid = rng.uniform(size=(max(2, height // 12), max(2, width // 12)))
-        smooth = cv2.resize(grid, (width, height),
-                            interpolation=cv2.INTER_CUBIC)
+        smooth = cv2.resize(
+            grid, (width, height), interpolation=cv2.INTER_CUBIC)
         pattern = smooth > 0.5
     else:
         raise ValueError(f'Unknown texture {kind!r}; one of {TEXTURES}.')
@@ -56,8 +56,9 @@ def textured_background(rng: np.random.Generator, height: int,
                         width: int) -> np.ndarray:
     """A low-contrast random texture, so objects stand out by shape."""
     base = rng.uniform(40, 215, size=3)
-    grid = rng.normal(0, 25, size=(max(2, height // 16), max(2, width // 16),
-                                   3)).astype(np.float32)
+    grid = rng.normal(
+        0, 25,
+        size=(max(2, height // 16), max(2, width // 16), 3)).astype(np.float32)
     smooth = cv2.resize(grid, (width, height), interpolation=cv2.INTER_CUBIC)
     return base + smooth + rng.normal(0, 6, size=(height, width, 3))
 
@@ -79,17 +80,20 @@ def shape_mask(rng: np.random.Generator, shape: str, height: int, width: int,
         cv2.circle(mask, (round(cx), round(cy)), round(radius), 1, -1)
     elif shape == 'square':
         side = radius / np.sqrt(2) * 1.2
-        polygon(np.array([[-side, -side], [side, -side], [side, side],
-                          [-side, side]]))
+        polygon(
+            np.array([[-side, -side], [side, -side], [side, side],
+                      [-side, side]]))
     elif shape == 'triangle':
         angles = np.pi / 2 + np.arange(3) * 2 * np.pi / 3
         polygon(radius * np.stack([np.cos(angles), np.sin(angles)], 1))
     elif shape == 'cross':
         arm = radius * 0.35
-        polygon(np.array([[-radius, -arm], [radius, -arm], [radius, arm],
-                          [-radius, arm]]))
-        polygon(np.array([[-arm, -radius], [arm, -radius], [arm, radius],
-                          [-arm, radius]]))
+        polygon(
+            np.array([[-radius, -arm], [radius, -arm], [radius, arm],
+                      [-radius, arm]]))
+        polygon(
+            np.array([[-arm, -radius], [arm, -radius], [arm, radius],
+                      [-arm, radius]]))
     else:
         raise ValueError(f'Unknown shape {shape!r}; one of {SHAPES}.')
     return mask.astype(bool)

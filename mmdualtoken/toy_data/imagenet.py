@@ -18,8 +18,8 @@ def _draw_sample(rng: np.random.Generator, label: int,
     radius = rng.uniform(size * 0.1, size * 0.25)
     center = rng.uniform(0, size, size=2)
     paint(image,
-          shape_mask(rng, str(rng.choice(SHAPES)), size, size, center,
-                     radius), rng)
+          shape_mask(rng, str(rng.choice(SHAPES)), size, size, center, radius),
+          rng)
     return image
 
 

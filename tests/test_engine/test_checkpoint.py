@@ -10,9 +10,8 @@ import zipfile
 import numpy as np
 import pytest
 import torch
-from mmengine.runner import CheckpointLoader
-
 from helpers import REPO, run_tool
+from mmengine.runner import CheckpointLoader
 
 from mmdualtoken.apis.test import load_weights_strictly
 from mmdualtoken.engine.checkpoint import UnsafeCheckpointError
@@ -46,8 +45,8 @@ def test_code_in_a_checkpoint_is_refused_on_every_loading_path(
     assert str(path) in message and 'posix.system' in message
     assert 'weights_only' not in message
 
-    backbone = DualTokenViT(arch='t', init_cfg=dict(
-        type='Pretrained', checkpoint=str(path)))
+    backbone = DualTokenViT(
+        arch='t', init_cfg=dict(type='Pretrained', checkpoint=str(path)))
     with pytest.raises(UnsafeCheckpointError):
         backbone.init_weights()
 
@@ -63,8 +62,10 @@ def test_code_in_a_checkpoint_is_refused_on_every_loading_path(
 def numpy1_checkpoint(path, tmp_path):
     """Rewrites a checkpoint as numpy 1.x pickles it (numpy.core.*)."""
     buffer = io.BytesIO()
-    torch.save(dict(state_dict={'w': torch.ones(2)},
-                    meta=dict(seed=np.int64(3), mean=np.ones(2))), buffer)
+    torch.save(
+        dict(
+            state_dict={'w': torch.ones(2)},
+            meta=dict(seed=np.int64(3), mean=np.ones(2))), buffer)
     source = zipfile.ZipFile(io.BytesIO(buffer.getvalue()))
     with zipfile.ZipFile(path, 'w') as target:
         for item in source.infolist():
@@ -95,7 +96,10 @@ def test_state_dict_layouts_load_strictly(layout, tmp_path):
         'bare': state,
         'state_dict': dict(state_dict=state, meta=dict(epoch=3)),
         'model': dict(model=state, epoch=3),
-        'module': {f'module.{k}': v for k, v in state.items()},
+        'module': {
+            f'module.{k}': v
+            for k, v in state.items()
+        },
     }[layout]
     torch.save(saved, tmp_path / 'weights.pth')
     target = DualTokenViT(arch='t')
@@ -118,11 +122,13 @@ def test_checkpoints_over_http_load_safely(evil_checkpoint, tmp_path,
                                            monkeypatch):
     path, marker = evil_checkpoint
     good = tmp_path / 'good.pth'
-    torch.save(dict(state_dict=DualTokenViT(arch='t').state_dict(),
-                    meta=dict(seed=np.int64(1))), good)
+    torch.save(
+        dict(
+            state_dict=DualTokenViT(arch='t').state_dict(),
+            meta=dict(seed=np.int64(1))), good)
     monkeypatch.setenv('TORCH_HOME', str(tmp_path / 'torch_home'))
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler,
-                                directory=str(tmp_path))
+    handler = functools.partial(
+        http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
     handler.log_message = lambda *args: None
     server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -146,8 +152,8 @@ def test_model_zoo_names_load_safely(evil_checkpoint, tmp_path, monkeypatch):
     good = tmp_path / 'good.pth'
     torch.save(dict(state_dict=DualTokenViT(arch='t').state_dict()), good)
     monkeypatch.setenv('MMENGINE_HOME', str(tmp_path))
-    (tmp_path / 'open_mmlab.json').write_text(
-        '{"dualtoken_t": "good.pth", "dualtoken_evil": "evil.pth"}')
+    (tmp_path / 'open_mmlab.json'
+     ).write_text('{"dualtoken_t": "good.pth", "dualtoken_evil": "evil.pth"}')
     for prefix in ('open-mmlab://', 'openmmlab://'):
         loaded = CheckpointLoader.load_checkpoint(f'{prefix}dualtoken_t')
         assert loaded['state_dict'].keys() == DualTokenViT(

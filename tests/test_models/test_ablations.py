@@ -36,7 +36,8 @@ def test_switch_gives_ceil_sized_outputs_and_trains_every_parameter(
     model = build(**switch)
     outs = model(torch.rand(2, 3, *size))
     assert [tuple(o.shape[-2:]) for o in outs] == [
-        tuple(math.ceil(s / stride) for s in size) for stride in (8, 16, 32)]
+        tuple(math.ceil(s / stride) for s in size) for stride in (8, 16, 32)
+    ]
     assert [o.shape[1] for o in outs] == model.embed_dims
     sum(o.square().mean() for o in outs).backward()
     unused = [n for n, p in model.named_parameters() if p.grad is None]
@@ -46,8 +47,9 @@ def test_switch_gives_ceil_sized_outputs_and_trains_every_parameter(
 
 
 def test_switches_build_the_blocks_they_name():
-    block = build(global_token_fusion='attention',
-                  local_branch='window_attention').stages[0][0]
+    block = build(
+        global_token_fusion='attention',
+        local_branch='window_attention').stages[0][0]
     assert isinstance(block.token_module, GlobalTokenAttention)
     assert isinstance(block.local_encoder, WindowAttentionEncoder)
     one_step = build(downsample='one_step').stages[0][0].token_module
@@ -82,8 +84,8 @@ def test_window_attention_masks_padding_like_per_window_attention():
             q, k, v = layer.qkv(tokens).chunk(3, dim=-1)
             heads = [
                 torch.softmax(qh @ kh.transpose(1, 2) / math.sqrt(4), -1) @ vh
-                for qh, kh, vh in zip(q.split(4, -1), k.split(4, -1),
-                                      v.split(4, -1))
+                for qh, kh, vh in zip(
+                    q.split(4, -1), k.split(4, -1), v.split(4, -1))
             ]
             window_out = layer.proj(torch.cat(heads, -1))
             expected[:, top:top + 4, left:left + 4] = (
@@ -96,16 +98,18 @@ def test_checkpoint_of_another_grid_loads_resized_and_logged(tmp_path):
     source = build(global_token_grid=(3, 3))
     checkpoint = tmp_path / 'grid3.pth'
     torch.save(
-        dict(state_dict={f'backbone.{k}': v
-                         for k, v in source.state_dict().items()}),
-        checkpoint)
+        dict(state_dict={
+            f'backbone.{k}': v
+            for k, v in source.state_dict().items()
+        }), checkpoint)
     records = []
     handler = logging.Handler()
     handler.emit = records.append
     logger = MMLogger.get_instance('test_grid_resize', log_level='INFO')
     logger.addHandler(handler)
-    target = build(init_cfg=dict(
-        type='Pretrained', checkpoint=str(checkpoint), prefix='backbone.'))
+    target = build(
+        init_cfg=dict(
+            type='Pretrained', checkpoint=str(checkpoint), prefix='backbone.'))
     target.init_weights()
     logger.removeHandler(handler)
 
@@ -125,8 +129,10 @@ def test_checkpoint_of_another_grid_loads_resized_and_logged(tmp_path):
 
 def test_norm_cfg_and_act_cfg_reach_every_layer():
     model = build(norm_cfg=dict(type='SyncBN'), act_cfg=dict(type='ReLU'))
-    norms = [m for m in model.stem.modules()
-             if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    norms = [
+        m for m in model.stem.modules()
+        if isinstance(m, nn.modules.batchnorm._BatchNorm)
+    ]
     assert len(norms) == 4
     assert all(isinstance(m, nn.SyncBatchNorm) for m in norms)
     assert not [m for m in model.modules() if isinstance(m, nn.GELU)]
@@ -137,11 +143,12 @@ def test_layer_depth_drives_mmpretrain_layer_decay():
     from mmengine.registry import init_default_scope
     from mmpretrain.registry import MODELS, OPTIM_WRAPPER_CONSTRUCTORS
     init_default_scope('mmpretrain')
-    classifier = MODELS.build(dict(
-        type='ImageClassifier',
-        backbone=dict(type='mmdualtoken.DualTokenViT', arch='t'),
-        neck=dict(type='mmdualtoken.TokenProjectionNeck', in_channels=192),
-        head=dict(type='LinearClsHead', num_classes=10, in_channels=1280)))
+    classifier = MODELS.build(
+        dict(
+            type='ImageClassifier',
+            backbone=dict(type='mmdualtoken.DualTokenViT', arch='t'),
+            neck=dict(type='mmdualtoken.TokenProjectionNeck', in_channels=192),
+            head=dict(type='LinearClsHead', num_classes=10, in_channels=1280)))
     depth = classifier.backbone.get_layer_depth
     num_layers = sum(classifier.backbone.arch_settings['depths']) + 2
     assert depth('backbone.stem.proj.weight', 'backbone.') == (0, num_layers)
@@ -152,17 +159,17 @@ def test_layer_depth_drives_mmpretrain_layer_decay():
     assert depth('backbone.stages.1.0.ffn.fc1.weight', 'backbone.')[0] == 3
     assert depth('head.fc.weight', 'backbone.')[0] == num_layers - 1
 
-    constructor = OPTIM_WRAPPER_CONSTRUCTORS.build(dict(
-        type='LearningRateDecayOptimWrapperConstructor',
-        optim_wrapper_cfg=dict(
-            type='OptimWrapper',
-            optimizer=dict(type='AdamW', lr=1e-3, weight_decay=0.05)),
-        paramwise_cfg=dict(layer_decay_rate=0.5)))
+    constructor = OPTIM_WRAPPER_CONSTRUCTORS.build(
+        dict(
+            type='LearningRateDecayOptimWrapperConstructor',
+            optim_wrapper_cfg=dict(
+                type='OptimWrapper',
+                optimizer=dict(type='AdamW', lr=1e-3, weight_decay=0.05)),
+            paramwise_cfg=dict(layer_decay_rate=0.5)))
     groups = constructor(classifier).optimizer.param_groups
     lr = {g['param_name']: g['lr'] for g in groups}
     assert lr['head.fc.weight'] == pytest.approx(1e-3)
     assert lr['backbone.stem.proj.weight'] == pytest.approx(
         1e-3 * 0.5**(num_layers - 1))
     assert (lr['backbone.stages.0.0.ffn.fc1.weight'] <
-            lr['backbone.stages.2.0.ffn.fc1.weight'] <
-            lr['head.fc.weight'])
+            lr['backbone.stages.2.0.ffn.fc1.weight'] < lr['head.fc.weight'])

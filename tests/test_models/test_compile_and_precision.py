@@ -7,12 +7,12 @@ from mmdualtoken.models import DualTokenViT
 
 
 def relative_error(out, ref) -> float:
-    return max(((a.float() - b).norm() / b.norm()).item()
-               for a, b in zip(out, ref))
+    return max(
+        ((a.float() - b).norm() / b.norm()).item() for a, b in zip(out, ref))
 
 
-@pytest.mark.parametrize('name', ['dualtoken-vit-s-backbone',
-                                  'dualtoken-vit-t'])
+@pytest.mark.parametrize('name',
+                         ['dualtoken-vit-s-backbone', 'dualtoken-vit-t'])
 def test_no_graph_break_in_the_forward(name):
     """Dynamo captures the whole forward as one graph (the eager backend:
     capture is what breaks, not code generation, which cuda_checks.py
@@ -44,8 +44,8 @@ def test_compiled_training_step_matches_eager():
         torch.testing.assert_close(graph, eager, atol=1e-5, rtol=1e-4)
 
 
-@pytest.mark.parametrize('name', ['dualtoken-vit-s-backbone',
-                                  'dualtoken-vit-t'])
+@pytest.mark.parametrize('name',
+                         ['dualtoken-vit-s-backbone', 'dualtoken-vit-t'])
 def test_bf16_autocast_is_close_to_fp32(name):
     model = build(name, (224, 224))
     x = torch.randn(2, 3, 224, 224)

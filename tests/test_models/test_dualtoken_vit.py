@@ -23,8 +23,9 @@ def test_arch_zoo_output_shapes_at_224(arch):
     model = all_stages(arch).eval()
     outs = model(torch.rand(2, 3, 224, 224))
     dims = DualTokenViT.arch_zoo[arch]['embed_dims']
-    assert [tuple(o.shape) for o in outs] == [
-        (2, dims[0], 28, 28), (2, dims[1], 14, 14), (2, dims[2], 7, 7)]
+    assert [tuple(o.shape) for o in outs] == [(2, dims[0], 28, 28),
+                                              (2, dims[1], 14, 14),
+                                              (2, dims[2], 7, 7)]
     assert all(torch.isfinite(o).all() for o in outs)
 
 
@@ -56,10 +57,15 @@ def test_bad_constructor_arguments_raise():
 
 
 def test_custom_arch_dict():
-    arch = dict(embed_dims=[16, 32, 64], depths=[1, 1, 1],
-                num_heads=[1, 2, 4], ffn_ratios=[2, 2, 2], token_mixing=True)
-    outs = DualTokenViT(arch=arch, out_indices=(0, 1, 2))(
-        torch.rand(1, 3, 64, 64))
+    arch = dict(
+        embed_dims=[16, 32, 64],
+        depths=[1, 1, 1],
+        num_heads=[1, 2, 4],
+        ffn_ratios=[2, 2, 2],
+        token_mixing=True)
+    outs = DualTokenViT(
+        arch=arch, out_indices=(0, 1, 2))(
+            torch.rand(1, 3, 64, 64))
     assert [o.shape[1] for o in outs] == [16, 32, 64]
 
 
@@ -70,8 +76,8 @@ def test_out_indices_negative_and_caller_list_untouched():
     assert model.out_indices == (0, 2)
     outs = model(torch.rand(1, 3, 64, 64))
     assert [o.shape[1] for o in outs] == [48, 192]
-    assert len(DualTokenViT(arch='t', out_indices=1)(
-        torch.rand(1, 3, 64, 64))) == 1
+    assert len(
+        DualTokenViT(arch='t', out_indices=1)(torch.rand(1, 3, 64, 64))) == 1
 
 
 def test_frozen_stages_get_no_gradient_and_stay_in_eval():
@@ -118,8 +124,10 @@ def test_with_cp_gives_same_outputs_and_gradients():
 
 def test_drop_path_rate_increases_over_blocks_and_is_stochastic():
     model = all_stages(drop_path_rate=0.3)
-    rates = [block.drop_path.drop_prob for stage in model.stages
-             for block in stage[1:]]
+    rates = [
+        block.drop_path.drop_prob for stage in model.stages
+        for block in stage[1:]
+    ]
     assert rates == sorted(rates) and rates[-1] == pytest.approx(0.3)
     x = torch.rand(4, 3, 64, 64)
     model.train()
@@ -149,8 +157,10 @@ def test_pretrained_prefix_loads_classifier_checkpoint_and_logs(tmp_path):
     handler = logging.Handler()
     handler.emit = records.append
     logger.addHandler(handler)
-    target = all_stages('t', init_cfg=dict(
-        type='Pretrained', checkpoint=str(ckpt), prefix='backbone.'))
+    target = all_stages(
+        't',
+        init_cfg=dict(
+            type='Pretrained', checkpoint=str(ckpt), prefix='backbone.'))
     target.init_weights()
     logger.removeHandler(handler)
 
@@ -172,14 +182,17 @@ def test_backbone_imports_no_task_library():
 def test_pretrained_of_another_variant_or_prefix_stops_with_the_cause(
         tmp_path):
     checkpoint = tmp_path / 't_classifier.pth'
-    torch.save(dict(state_dict={
-        f'backbone.{k}': v
-        for k, v in all_stages('t').state_dict().items()
-    }), checkpoint)
+    torch.save(
+        dict(state_dict={
+            f'backbone.{k}': v
+            for k, v in all_stages('t').state_dict().items()
+        }), checkpoint)
 
     def pretrained(arch, prefix, **kwargs):
-        return all_stages(arch, init_cfg=dict(
-            type='Pretrained', checkpoint=str(checkpoint), prefix=prefix),
+        return all_stages(
+            arch,
+            init_cfg=dict(
+                type='Pretrained', checkpoint=str(checkpoint), prefix=prefix),
             **kwargs)
 
     with pytest.raises(ValueError, match=r"width 48 \(arch 't'.*width 64"):

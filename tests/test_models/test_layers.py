@@ -4,8 +4,7 @@ from torch import nn
 
 from mmdualtoken.analysis import get_complexity
 from mmdualtoken.models.layers import (PositionAwareTokenModule,
-                                       multi_head_attention,
-                                       resize_token_grid)
+                                       multi_head_attention, resize_token_grid)
 
 
 def test_multi_head_attention_matches_explicit_softmax():

@@ -82,6 +82,6 @@ def test_apply_by_rows_and_images_are_exact(monkeypatch):
         torch.testing.assert_close(out, mlp(x), atol=1e-6, rtol=1e-6)
         assert out.shape == (3, 10, 11, 5) and len(calls) > 1
         assert max(calls) == 512 // (32 * 4)
-        images = cache_blocking.apply_by_images(lambda b: b * 2, x,
-                                                image_bytes=1024)
+        images = cache_blocking.apply_by_images(
+            lambda b: b * 2, x, image_bytes=1024)
         torch.testing.assert_close(images, x * 2)

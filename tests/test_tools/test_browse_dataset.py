@@ -1,6 +1,5 @@
 """browse_dataset.py draws pipeline outputs with the hosts' visualizers."""
 import pytest
-
 from helpers import REPO, assert_real_picture, make_toy, run_tool
 
 CASES = {
@@ -19,8 +18,9 @@ def test_training_samples_are_drawn_with_their_annotations(
     result = run_tool(toy_root, 'tools/analysis_tools/browse_dataset.py',
                       REPO / 'configs' / config, '--num', 3, '--out-dir',
                       tmp_path)
-    pictures = [line for line in result.stdout.split()
-                if line.endswith('.png')]
+    pictures = [
+        line for line in result.stdout.split() if line.endswith('.png')
+    ]
     assert len(pictures) == 3 and sorted(pictures) == sorted(
         str(p) for p in tmp_path.glob('*.png'))
     for picture in pictures:

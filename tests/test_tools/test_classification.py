@@ -7,12 +7,11 @@ from pathlib import Path
 
 import pytest
 import torch
+from helpers import (REPO, make_toy, one_and_two_process_metrics, run_tool,
+                     save_untrained_checkpoint)
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmpretrain.registry import MODELS
-
-from helpers import (REPO, make_toy, one_and_two_process_metrics, run_tool,
-                     save_untrained_checkpoint)
 
 from mmdualtoken.apis.test import parse_test_metrics
 
@@ -57,8 +56,8 @@ def test_train_then_test_beats_chance_and_untrained_model(toy_root, trained):
     top1 = parse_test_metrics(result.stdout)['accuracy/top1']
 
     untrained = save_untrained_checkpoint(DEMO, work_dir / 'untrained.pth')
-    result = run_tool(toy_root, 'tools/test.py', DEMO, untrained,
-                      '--work-dir', work_dir / 'test_untrained')
+    result = run_tool(toy_root, 'tools/test.py', DEMO, untrained, '--work-dir',
+                      work_dir / 'test_untrained')
     untrained_top1 = parse_test_metrics(result.stdout)['accuracy/top1']
     # 4 balanced classes: chance is 25 %.
     assert top1 >= 38, top1
@@ -68,8 +67,11 @@ def test_train_then_test_beats_chance_and_untrained_model(toy_root, trained):
 def test_checkpoint_loads_into_a_backbone_with_pretrained_prefix(trained):
     from mmdualtoken.models import DualTokenViT
     _, checkpoint = trained
-    backbone = DualTokenViT(arch='t', out_indices=(0, 1, 2), init_cfg=dict(
-        type='Pretrained', checkpoint=str(checkpoint), prefix='backbone.'))
+    backbone = DualTokenViT(
+        arch='t',
+        out_indices=(0, 1, 2),
+        init_cfg=dict(
+            type='Pretrained', checkpoint=str(checkpoint), prefix='backbone.'))
     backbone.init_weights()
     saved = torch.load(checkpoint)['state_dict']  # weights_only=True
     torch.testing.assert_close(backbone.global_tokens,
@@ -87,8 +89,13 @@ def test_resume_continues_from_the_checkpoint(toy_root, trained):
 
 
 def test_amp_without_cuda_stops_with_a_clear_message(toy_root):
-    result = run_tool(toy_root, 'tools/train.py', DEMO, '--amp', check=False,
-                      env=dict(CUDA_VISIBLE_DEVICES=''))
+    result = run_tool(
+        toy_root,
+        'tools/train.py',
+        DEMO,
+        '--amp',
+        check=False,
+        env=dict(CUDA_VISIBLE_DEVICES=''))
     assert result.returncode != 0
     assert '--amp needs a CUDA device' in result.stderr
 
@@ -120,14 +127,21 @@ def test_show_dir_paints_every_test_image_and_tta_runs(toy_root, trained):
                       '--tta').stdout
     assert parse_test_metrics(output)['accuracy/top1'] >= 38
     # mmpretrain's hook cannot paint TTA batches: said before any work.
-    both = run_tool(toy_root, 'tools/test.py', DEMO, checkpoint, '--tta',
-                    '--show-dir', show_dir, check=False)
+    both = run_tool(
+        toy_root,
+        'tools/test.py',
+        DEMO,
+        checkpoint,
+        '--tta',
+        '--show-dir',
+        show_dir,
+        check=False)
     assert both.returncode != 0
     assert 'without --tta' in both.stderr
 
 
-def test_published_checkpoint_loads_without_mmdualtoken(toy_root, trained,
-                                                        tmp_path):
+def test_published_checkpoint_loads_without_mmdualtoken(
+        toy_root, trained, tmp_path):
     _, checkpoint = trained
     result = run_tool(toy_root, 'tools/model_converters/publish_model.py',
                       checkpoint, tmp_path / 'dt_vit_t_toy.pth')
@@ -148,12 +162,18 @@ def test_published_checkpoint_loads_without_mmdualtoken(toy_root, trained,
 def test_mmpretrain_browse_dataset_runs_on_our_config(toy_root, tmp_path):
     import mmpretrain
     make_toy(toy_root, 'cls')
-    tool = (Path(mmpretrain.__file__).parent /
-            '.mim/tools/visualization/browse_dataset.py')
+    tool = (
+        Path(mmpretrain.__file__).parent /
+        '.mim/tools/visualization/browse_dataset.py')
     subprocess.run([
-        sys.executable, str(tool), str(DEMO), '--output-dir', str(tmp_path),
-        '--not-show', '--show-number', '3', '--mode', 'original'
-    ], cwd=toy_root, check=True, capture_output=True)
+        sys.executable,
+        str(tool),
+        str(DEMO), '--output-dir',
+        str(tmp_path), '--not-show', '--show-number', '3', '--mode', 'original'
+    ],
+                   cwd=toy_root,
+                   check=True,
+                   capture_output=True)
     assert len(list(tmp_path.glob('*.JPEG'))) == 3
 
 
@@ -163,15 +183,21 @@ def test_plot_curve_draws_the_runs_loss(toy_root, trained, tmp_path):
     work_dir, _ = trained
     out = tmp_path / 'curves.png'
     run_tool(toy_root, 'tools/analysis_tools/analyze_logs.py', 'plot_curve',
-             work_dir, work_dir, '--keys', 'loss', 'lr', '--legend', 'a',
-             'b', '--out', out)
+             work_dir, work_dir, '--keys', 'loss', 'lr', '--legend', 'a', 'b',
+             '--out', out)
     image = Image.open(out)
     assert image.size == (700, 600)  # 7 x (3 per key) inches at 100 dpi
-    assert len(np.unique(np.asarray(image.convert('RGB')).reshape(-1, 3),
-                         axis=0)) > 10
-    missing = run_tool(toy_root, 'tools/analysis_tools/analyze_logs.py',
-                       'plot_curve', work_dir, '--keys', 'no_such_key',
-                       check=False)
+    assert len(
+        np.unique(np.asarray(image.convert('RGB')).reshape(-1, 3),
+                  axis=0)) > 10
+    missing = run_tool(
+        toy_root,
+        'tools/analysis_tools/analyze_logs.py',
+        'plot_curve',
+        work_dir,
+        '--keys',
+        'no_such_key',
+        check=False)
     assert missing.returncode != 0 and "'loss'" in missing.stderr
 
 
@@ -186,8 +212,8 @@ def test_image_demo_and_mmpretrain_inferencer(toy_root, trained, tmp_path):
     assert isinstance(inferencer, ImageClassificationInferencer)
     scores = inferencer(str(image))[0]['pred_scores']
     assert scores.shape == (4, ) and abs(float(scores.sum()) - 1) < 1e-4
-    result = run_tool(toy_root, 'demo/image_demo.py', DEMO, checkpoint,
-                      image, '--out-dir', tmp_path)
+    result = run_tool(toy_root, 'demo/image_demo.py', DEMO, checkpoint, image,
+                      '--out-dir', tmp_path)
     picture = tmp_path / 'ILSVRC2012_val_00000001.png'
     assert result.stdout.strip() == str(picture)
     # The image beside the 260 px wide panel of its top classes.

@@ -5,16 +5,15 @@ import math
 
 import pytest
 import torch
-from mmengine.config import Config
-from mmengine.registry import init_default_scope
-from mmdet.registry import MODELS
-from mmdet.testing import demo_mm_inputs
-from pycocotools.coco import COCO
-from pycocotools.cocoeval import COCOeval
-
 from helpers import (REPO, assert_detector_trains, make_toy,
                      one_and_two_process_metrics, run_tool,
                      save_untrained_checkpoint)
+from mmdet.registry import MODELS
+from mmdet.testing import demo_mm_inputs
+from mmengine.config import Config
+from mmengine.registry import init_default_scope
+from pycocotools.coco import COCO
+from pycocotools.cocoeval import COCOeval
 
 from mmdualtoken.apis.test import parse_test_metrics
 
@@ -32,13 +31,15 @@ def test_config_builds_and_runs_on_odd_sizes(config):
     with_mask = 'roi_head' in cfg.model
     assert_detector_trains(model, (333, 501), with_mask)
     packed = demo_mm_inputs(
-        2, [(3, 333, 501), (3, 333, 501)], num_items=[3, 2],
-        num_classes=80, with_mask=with_mask)
+        2, [(3, 333, 501), (3, 333, 501)],
+        num_items=[3, 2],
+        num_classes=80,
+        with_mask=with_mask)
 
     model.eval()
     with torch.no_grad():
-        results = model(**model.data_preprocessor(packed, False),
-                        mode='predict')
+        results = model(
+            **model.data_preprocessor(packed, False), mode='predict')
     assert len(results) == 2
     bboxes = results[0].pred_instances.bboxes
     assert bboxes.shape[-1] == 4
@@ -48,13 +49,15 @@ def test_config_builds_and_runs_on_odd_sizes(config):
 
 def test_maskrcnn_keeps_five_levels_at_strides_4_to_64():
     init_default_scope('mmdet')
-    cfg = Config.fromfile(str(REPO / 'configs/detection/maskrcnn_dt_vit_1x.py'))
+    cfg = Config.fromfile(
+        str(REPO / 'configs/detection/maskrcnn_dt_vit_1x.py'))
     cfg.model.backbone.init_cfg = None
     assert cfg.model.backbone.arch == 's'
     model = MODELS.build(cfg.model).eval()
     feats = model.extract_feat(torch.rand(1, 3, 320, 480))
     assert [tuple(f.shape[-2:]) for f in feats] == [
-        (math.ceil(320 / s), math.ceil(480 / s)) for s in (4, 8, 16, 32, 64)]
+        (math.ceil(320 / s), math.ceil(480 / s)) for s in (4, 8, 16, 32, 64)
+    ]
 
 
 @pytest.fixture(scope='module')
@@ -105,10 +108,9 @@ def test_two_process_testing_agrees_with_one(toy_root, trained):
 
 
 def test_image_demo_and_det_inferencer(toy_root, trained, tmp_path):
+    from helpers import assert_real_picture
     from mmdet.apis import DetInferencer
     from PIL import Image
-
-    from helpers import assert_real_picture
 
     from mmdualtoken.apis.inference import init_inferencer
     _, checkpoint = trained
@@ -121,5 +123,4 @@ def test_image_demo_and_det_inferencer(toy_root, trained, tmp_path):
     assert set(prediction['labels']) <= {0, 1, 2}
     run_tool(toy_root, 'demo/image_demo.py', DEMO, checkpoint, image,
              '--out-dir', tmp_path)
-    assert_real_picture(tmp_path / f'{image.stem}.png',
-                        Image.open(image).size)
+    assert_real_picture(tmp_path / f'{image.stem}.png', Image.open(image).size)

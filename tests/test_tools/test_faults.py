@@ -8,7 +8,6 @@ import time
 
 import pytest
 import torch
-
 from helpers import REPO, make_toy, run_tool
 
 from mmdualtoken.engine import latest_checkpoint
@@ -38,6 +37,8 @@ def put(self, obj, filepath):
 
 local_backend.LocalBackend.put = put
 '''
+
+
 def processes_running(config) -> list:
     """Pids of live processes whose command line names ``config``."""
     found = []
@@ -54,31 +55,46 @@ def processes_running(config) -> list:
     return found
 
 
-SHORT = ['train_cfg.max_epochs=3', 'default_hooks.checkpoint.interval=1',
-         'train_cfg.val_interval=10']
+SHORT = [
+    'train_cfg.max_epochs=3', 'default_hooks.checkpoint.interval=1',
+    'train_cfg.val_interval=10'
+]
 
 
-def train_killed_while_saving(cwd, tmp_path, config, work_dir, options,
-                              save: int, launcher='tools/train.py',
+def train_killed_while_saving(cwd,
+                              tmp_path,
+                              config,
+                              work_dir,
+                              options,
+                              save: int,
+                              launcher='tools/train.py',
                               procs: int = None) -> None:
     """Trains ``config`` and kills the run (SIGKILL, the main process
     only) while it writes its ``save``-th checkpoint, half written."""
-    (tmp_path / 'stall_save.py').write_text(STALL.replace(
-        'len(_saves) == 2', f'len(_saves) == {save}'))
+    (tmp_path / 'stall_save.py').write_text(
+        STALL.replace('len(_saves) == 2', f'len(_saves) == {save}'))
     stalling = tmp_path / f'stalling_{config.stem}.py'
     stalling.write_text(
         f'_base_ = {str(config)!r}\n'
         f'custom_imports = dict(imports=["mmdualtoken", "stall_save"])\n')
     marker = tmp_path / 'stalled'
     marker.unlink(missing_ok=True)
-    command = ([sys.executable, str(REPO / launcher), str(stalling)]
-               if procs is None else
-               ['bash', str(REPO / launcher), str(stalling), str(procs)])
+    command = (
+        [sys.executable, str(REPO / launcher),
+         str(stalling)] if procs is None else
+        ['bash', str(REPO / launcher),
+         str(stalling),
+         str(procs)])
     process = subprocess.Popen(
-        command + ['--work-dir', str(work_dir), '--cfg-options', *options],
-        cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        env={**os.environ, 'PYTHONPATH': str(tmp_path),
-             'STALL_MARKER': str(marker)},
+        command +
+        ['--work-dir', str(work_dir), '--cfg-options', *options],
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={
+            **os.environ, 'PYTHONPATH': str(tmp_path),
+            'STALL_MARKER': str(marker)
+        },
         start_new_session=True)
     try:
         deadline = time.time() + 600
@@ -119,8 +135,8 @@ def test_kill_during_a_checkpoint_write_keeps_the_previous_one(
     assert 'resumed epoch: 1' in resumed.stdout + resumed.stderr
     assert (work_dir / 'epoch_3.pth').is_file()
     assert not first.exists()  # max_keep_ckpts=1, once epoch 2 was whole
-    assert (work_dir / 'last_checkpoint').read_text() == str(
-        work_dir / 'epoch_3.pth')
+    assert (work_dir / 'last_checkpoint').read_text() == str(work_dir /
+                                                             'epoch_3.pth')
 
 
 def test_resume_with_nothing_to_resume_stops_and_touches_nothing(
@@ -129,16 +145,21 @@ def test_resume_with_nothing_to_resume_stops_and_touches_nothing(
     other_run = tmp_path / 'other_run'
     other_run.mkdir()
     (other_run / 'notes.txt').write_text('keep')
-    result = run_tool(toy_root, 'tools/train.py', DEMO, '--work-dir',
-                      other_run, '--resume', check=False)
+    result = run_tool(
+        toy_root,
+        'tools/train.py',
+        DEMO,
+        '--work-dir',
+        other_run,
+        '--resume',
+        check=False)
     assert result.returncode != 0
     assert 'nothing to resume' in result.stderr
     assert 'Traceback' not in result.stderr
     assert sorted(p.name for p in other_run.iterdir()) == ['notes.txt']
 
 
-def test_latest_checkpoint_falls_back_to_the_newest_complete_file(
-        tmp_path):
+def test_latest_checkpoint_falls_back_to_the_newest_complete_file(tmp_path):
     assert latest_checkpoint(str(tmp_path)) is None
     for name in ('epoch_2.pth', 'epoch_10.pth', '.epoch_11.pth.part',
                  'iter_x.pth'):
@@ -152,8 +173,8 @@ def test_latest_checkpoint_falls_back_to_the_newest_complete_file(
 
 def test_dist_train_rejects_bad_process_counts(tmp_path):
     for count in ('0', '-2', 'eight'):
-        result = run_tool(tmp_path, 'tools/dist_train.sh', DEMO, count,
-                          check=False)
+        result = run_tool(
+            tmp_path, 'tools/dist_train.sh', DEMO, count, check=False)
         assert result.returncode == 2, count
         assert 'must be a positive integer' in result.stderr
         assert f"got '{count}'" in result.stderr
@@ -179,8 +200,13 @@ def test_missing_data_stops_before_work_naming_the_config_key(
     det_demo = REPO / 'configs/detection/demo/retinanet_dt_vit_t_toy_coco.py'
     (tmp_path / 'any.pth').write_bytes(b'')
     missing_ann = run_tool(
-        toy_root, 'tools/test.py', det_demo, tmp_path / 'any.pth',
-        '--work-dir', tmp_path / 'test', '--cfg-options',
+        toy_root,
+        'tools/test.py',
+        det_demo,
+        tmp_path / 'any.pth',
+        '--work-dir',
+        tmp_path / 'test',
+        '--cfg-options',
         'test_dataloader.dataset.ann_file=annotations/missing.json',
         check=False)
     assert missing_ann.returncode != 0
@@ -194,8 +220,8 @@ def assert_same_weights(first, second):
     second = torch.load(second)['state_dict']
     assert first.keys() == second.keys()
     for key in first:
-        torch.testing.assert_close(second[key], first[key], rtol=0, atol=1e-6,
-                                   msg=key)
+        torch.testing.assert_close(
+            second[key], first[key], rtol=0, atol=1e-6, msg=key)
 
 
 RESUME_CASES = {
@@ -209,16 +235,16 @@ RESUME_CASES = {
     ], 2, 'iter_20.pth', None),
     'two-process classification': (DEMO, 'cls', SHORT, 3, 'epoch_3.pth', 2),
     # mmdet's AspectRatioBatchSampler groups images by shape
-    'detection': (REPO / 'configs/detection/demo/retinanet_dt_vit_t_toy_coco.py',
-                  'det', [
-                      'train_cfg.max_epochs=2', 'train_cfg.val_interval=10',
-                      'default_hooks.checkpoint.interval=1'
-                  ], 2, 'epoch_2.pth', None),
+    'detection':
+    (REPO / 'configs/detection/demo/retinanet_dt_vit_t_toy_coco.py', 'det', [
+        'train_cfg.max_epochs=2', 'train_cfg.val_interval=10',
+        'default_hooks.checkpoint.interval=1'
+    ], 2, 'epoch_2.pth', None),
 }
 
 
-@pytest.mark.parametrize('case', RESUME_CASES.values(),
-                         ids=RESUME_CASES.keys())
+@pytest.mark.parametrize(
+    'case', RESUME_CASES.values(), ids=RESUME_CASES.keys())
 def test_killed_and_resumed_run_ends_like_the_uninterrupted_one(
         case, toy_root, tmp_path):
     config, task, options, save, last, procs = case
@@ -248,15 +274,25 @@ def test_config_mistakes_stop_before_training_and_say_where(
     assert result.returncode != 0
     assert f'Syntax error in {broken}, line 2' in result.stderr
 
-    typo = run_tool(toy_root, 'tools/train.py', DEMO, '--cfg-options',
-                    'optim_wraper.optimizer.lr=0.1', check=False)
+    typo = run_tool(
+        toy_root,
+        'tools/train.py',
+        DEMO,
+        '--cfg-options',
+        'optim_wraper.optimizer.lr=0.1',
+        check=False)
     assert typo.returncode != 0
     assert "did you mean 'optim_wrapper'?" in typo.stderr
 
-    hook_typo = run_tool(toy_root, 'tools/train.py', DEMO, '--work-dir',
-                         tmp_path / 'run', '--cfg-options',
-                         'default_hooks.checkpoint.max_keep_ckpt=1',
-                         check=False)
+    hook_typo = run_tool(
+        toy_root,
+        'tools/train.py',
+        DEMO,
+        '--work-dir',
+        tmp_path / 'run',
+        '--cfg-options',
+        'default_hooks.checkpoint.max_keep_ckpt=1',
+        check=False)
     assert hook_typo.returncode != 0
     assert "did you mean 'max_keep_ckpts'?" in hook_typo.stderr
     assert 'Epoch(train)' not in hook_typo.stdout + hook_typo.stderr
@@ -281,9 +317,8 @@ def test_bad_images_and_label_maps_stop_naming_the_file(toy_root, tmp_path):
     """A corrupt image (detection test) and label maps of another size than
     their images (segmentation training and testing), read by dataloader
     workers, stop with a one-line message that names the file."""
-    from PIL import Image
-
     from helpers import save_untrained_checkpoint
+    from PIL import Image
     make_toy(toy_root, 'det')
     make_toy(toy_root, 'seg')
     det_demo = REPO / 'configs/detection/demo/retinanet_dt_vit_t_toy_coco.py'
@@ -291,8 +326,8 @@ def test_bad_images_and_label_maps_stop_naming_the_file(toy_root, tmp_path):
     corrupt = sorted((coco / 'val2017').iterdir())[3]
     corrupt.write_bytes(corrupt.read_bytes()[:200])
     checkpoint = save_untrained_checkpoint(det_demo, tmp_path / 'det.pth')
-    result = run_tool(tmp_path, 'tools/test.py', det_demo, checkpoint,
-                      check=False)
+    result = run_tool(
+        tmp_path, 'tools/test.py', det_demo, checkpoint, check=False)
     assert_clean_failure(result, f'{corrupt.name} cannot be read as an '
                          'image')
 
@@ -301,11 +336,12 @@ def test_bad_images_and_label_maps_stop_naming_the_file(toy_root, tmp_path):
         for label in sorted((ade / 'annotations' / split).iterdir())[:count]:
             Image.open(label).resize((40, 30)).save(label)
     seg_checkpoint = save_untrained_checkpoint(SEG_DEMO, tmp_path / 'seg.pth')
-    tested = run_tool(tmp_path, 'tools/test.py', SEG_DEMO, seg_checkpoint,
-                      check=False)
-    assert_clean_failure(tested, 'ADE_val_00000001.png is 30x40 (HxW) but '
-                         'its image', 'a label map must have its image\'s '
-                         'size')
+    tested = run_tool(
+        tmp_path, 'tools/test.py', SEG_DEMO, seg_checkpoint, check=False)
+    assert_clean_failure(
+        tested, 'ADE_val_00000001.png is 30x40 (HxW) but '
+        'its image', 'a label map must have its image\'s '
+        'size')
     trained = run_tool(tmp_path, 'tools/train.py', SEG_DEMO, check=False)
     assert_clean_failure(trained, 'is 30x40 (HxW) but its image',
                          'annotations/training/ADE_train_')
@@ -323,8 +359,8 @@ def test_coco_files_without_images_or_annotations_stop_before_work(
     content = json.loads(val.read_text())
     val.write_text(json.dumps({**content, 'annotations': []}))
     checkpoint = save_untrained_checkpoint(det_demo, tmp_path / 'det.pth')
-    tested = run_tool(tmp_path, 'tools/test.py', det_demo, checkpoint,
-                      check=False)
+    tested = run_tool(
+        tmp_path, 'tools/test.py', det_demo, checkpoint, check=False)
     assert_clean_failure(
         tested, f'test_dataloader.dataset (data/toy/coco/annotations/'
         f'instances_val2017.json) has {len(content["images"])} images but '
@@ -332,10 +368,19 @@ def test_coco_files_without_images_or_annotations_stop_before_work(
     assert 'bbox_mAP' not in tested.stdout
 
     train = coco / 'annotations/instances_train2017.json'
-    train.write_text(json.dumps({**json.loads(train.read_text()),
-                                 'images': [], 'annotations': []}))
-    trained = run_tool(tmp_path, 'tools/train.py', det_demo, '--work-dir',
-                       tmp_path / 'work', check=False)
-    assert_clean_failure(trained, 'The dataset (data/toy/coco/annotations/'
-                         'instances_train2017.json) has no samples')
+    train.write_text(
+        json.dumps({
+            **json.loads(train.read_text()), 'images': [],
+            'annotations': []
+        }))
+    trained = run_tool(
+        tmp_path,
+        'tools/train.py',
+        det_demo,
+        '--work-dir',
+        tmp_path / 'work',
+        check=False)
+    assert_clean_failure(
+        trained, 'The dataset (data/toy/coco/annotations/'
+        'instances_train2017.json) has no samples')
     assert not list((tmp_path / 'work').glob('*.pth'))

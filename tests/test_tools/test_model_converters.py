@@ -2,7 +2,6 @@
 detection and segmentation config."""
 import pytest
 import torch
-
 from helpers import REPO, run_tool
 
 from mmdualtoken.apis.config import build_model
@@ -23,8 +22,11 @@ def backbones(tmp_path_factory):
         classifier = build_model(
             str(REPO / f'configs/classification/dt_vit_{arch}_8xb128_in1k.py'))
         full = root / f'{arch}_full.pth'
-        torch.save(dict(state_dict=classifier.state_dict(),
-                        optimizer=dict(state={}), meta=dict(epoch=300)), full)
+        torch.save(
+            dict(
+                state_dict=classifier.state_dict(),
+                optimizer=dict(state={}),
+                meta=dict(epoch=300)), full)
         out = root / f'{arch}_backbone.pth'
         result = run_tool(root, 'tools/model_converters/extract_backbone.py',
                           full, out)
@@ -50,8 +52,8 @@ def test_every_backbone_weight_loads_into_each_task_config(config, backbones):
     # The task backbones add output norms for the stages the classifier
     # does not output; everything else comes from the checkpoint.
     assert set(expected) <= set(loaded)
-    assert {key.split('.')[0] for key in set(loaded) - set(expected)} <= {
-        'norm0', 'norm1'}
+    assert {key.split('.')[0]
+            for key in set(loaded) - set(expected)} <= {'norm0', 'norm1'}
     for key, value in expected.items():
         assert torch.equal(loaded[key], value), key
 
@@ -59,8 +61,12 @@ def test_every_backbone_weight_loads_into_each_task_config(config, backbones):
 def test_a_checkpoint_without_a_backbone_is_refused(tmp_path):
     bare = tmp_path / 'bare.pth'
     torch.save({'stem.proj.weight': torch.zeros(1)}, bare)
-    result = run_tool(tmp_path, 'tools/model_converters/extract_backbone.py',
-                      bare, tmp_path / 'out.pth', check=False)
+    result = run_tool(
+        tmp_path,
+        'tools/model_converters/extract_backbone.py',
+        bare,
+        tmp_path / 'out.pth',
+        check=False)
     assert result.returncode != 0 and "no key starts with 'backbone.'" in \
         result.stderr
     assert not (tmp_path / 'out.pth').exists()

@@ -1,19 +1,18 @@
 """Configs that name the ImageNet checkpoint: a clear stop before any work
 when it is missing, and the ways forward working."""
-from mmengine.config import Config
-
 from helpers import REPO, run_tool
+from mmengine.config import Config
 
 from mmdualtoken.apis.config import load_config
 from mmdualtoken.apis.train import parse_args
 
 MASK_RCNN = REPO / 'configs/detection/maskrcnn_dt_vit_1x.py'
-DEEPLAB = (REPO / 'configs/segmentation' /
-           'deeplabv3_dt_vit_t_4xb4_80k_ade20k_512x512.py')
+DEEPLAB = (
+    REPO / 'configs/segmentation' /
+    'deeplabv3_dt_vit_t_4xb4_80k_ade20k_512x512.py')
 
 
-def test_missing_checkpoint_stops_before_work_with_both_ways_forward(
-        tmp_path):
+def test_missing_checkpoint_stops_before_work_with_both_ways_forward(tmp_path):
     result = run_tool(tmp_path, 'tools/train.py', MASK_RCNN, check=False)
     assert result.returncode != 0
     assert 'Traceback' not in result.stderr, result.stderr[-3000:]

@@ -3,15 +3,14 @@ end to end through tools/train.py and tools/test.py."""
 import numpy as np
 import pytest
 import torch
+from helpers import (REPO, make_toy, one_and_two_process_metrics, run_tool,
+                     save_untrained_checkpoint)
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmengine.structures import PixelData
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 from PIL import Image
-
-from helpers import (REPO, make_toy, one_and_two_process_metrics, run_tool,
-                     save_untrained_checkpoint)
 
 from mmdualtoken.apis.test import parse_test_metrics
 
@@ -27,8 +26,9 @@ def batch(num_classes: int) -> dict:
         sample.gt_sem_seg = PixelData(
             data=torch.randint(0, num_classes, (1, *SIZE)))
         samples.append(sample)
-    images = [torch.randint(0, 256, (3, *SIZE), dtype=torch.uint8)
-              for _ in range(2)]
+    images = [
+        torch.randint(0, 256, (3, *SIZE), dtype=torch.uint8) for _ in range(2)
+    ]
     return dict(inputs=images, data_samples=samples)
 
 
@@ -53,8 +53,8 @@ def test_config_builds_and_predicts_input_sized_label_maps(config):
 
     model.eval()
     with torch.no_grad():
-        results = model(**model.data_preprocessor(batch(150), False),
-                        mode='predict')
+        results = model(
+            **model.data_preprocessor(batch(150), False), mode='predict')
     assert [r.pred_sem_seg.data.shape for r in results] == [(1, *SIZE)] * 2
 
 
@@ -80,8 +80,8 @@ def test_train_then_test_beats_the_untrained_model(toy_root, trained):
     assert metrics['mIoU'] >= baseline['mIoU'] + 10, (metrics, baseline)
 
     # --out DIR wrote one label map per validation image, at its size.
-    images = sorted((toy_root / 'data/toy/ade20k/images/validation').glob(
-        '*.jpg'))
+    images = sorted(
+        (toy_root / 'data/toy/ade20k/images/validation').glob('*.jpg'))
     maps = sorted(out_dir.glob('*.png'))
     assert [m.stem for m in maps] == [i.stem for i in images]
     label_map = np.asarray(Image.open(maps[0]))
@@ -93,8 +93,8 @@ def test_show_dir_paints_every_test_image(toy_root, trained):
     show_dir = work_dir / 'painted'
     run_tool(toy_root, 'tools/test.py', DEMO, checkpoint, '--show-dir',
              show_dir)
-    images = list((toy_root / 'data/toy/ade20k/images/validation').glob(
-        '*.jpg'))
+    images = list(
+        (toy_root / 'data/toy/ade20k/images/validation').glob('*.jpg'))
     painted = list(show_dir.rglob('*.png'))
     assert len(painted) == len(images) > 0
 
@@ -107,9 +107,8 @@ def test_two_process_testing_agrees_with_one(toy_root, trained):
 
 
 def test_image_demo_and_mmseg_inferencer(toy_root, trained, tmp_path):
-    from mmseg.apis import MMSegInferencer
-
     from helpers import assert_real_picture
+    from mmseg.apis import MMSegInferencer
 
     from mmdualtoken.apis.inference import init_inferencer
     _, checkpoint = trained

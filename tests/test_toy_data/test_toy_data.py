@@ -28,10 +28,10 @@ def test_same_seed_same_files_other_seed_other_files(tmp_path):
 def test_imagenet_layout_loads_in_mmpretrain(tmp_path):
     from mmpretrain.datasets import ImageNet
     root = make_toy_imagenet(str(tmp_path), 3, 2)
-    train = ImageNet(data_root=root, split='train',
-                     metainfo=dict(classes=IMAGENET_CLASSES))
-    val = ImageNet(data_root=root, split='val',
-                   metainfo=dict(classes=IMAGENET_CLASSES))
+    train = ImageNet(
+        data_root=root, split='train', metainfo=dict(classes=IMAGENET_CLASSES))
+    val = ImageNet(
+        data_root=root, split='val', metainfo=dict(classes=IMAGENET_CLASSES))
     assert len(train) == 3 * len(IMAGENET_CLASSES)
     assert len(val) == 2 * len(IMAGENET_CLASSES)
     labels = [val.get_data_info(i)['gt_label'] for i in range(len(val))]
@@ -50,8 +50,8 @@ def test_coco_layout_loads_in_pycocotools_and_mmdet(tmp_path):
     from mmdet.datasets import CocoDataset
     root = make_toy_coco(str(tmp_path), num_train=6, num_val=3)
     coco = COCO(f'{root}/annotations/instances_train2017.json')
-    assert [c['name'] for c in coco.loadCats(coco.getCatIds())] == list(
-        COCO_CLASSES)
+    assert [c['name']
+            for c in coco.loadCats(coco.getCatIds())] == list(COCO_CLASSES)
     for ann in coco.loadAnns(coco.getAnnIds()):
         mask = coco.annToMask(ann)
         x, y, w, h = ann['bbox']
@@ -62,12 +62,14 @@ def test_coco_layout_loads_in_pycocotools_and_mmdet(tmp_path):
         assert abs(mask.sum() - ann['area']) <= 0.25 * ann['area'] + 8
     init_default_scope('mmdet')
     dataset = CocoDataset(
-        data_root=root, ann_file='annotations/instances_val2017.json',
-        data_prefix=dict(img='val2017/'), metainfo=dict(classes=COCO_CLASSES),
-        test_mode=True, pipeline=[])
+        data_root=root,
+        ann_file='annotations/instances_val2017.json',
+        data_prefix=dict(img='val2017/'),
+        metainfo=dict(classes=COCO_CLASSES),
+        test_mode=True,
+        pipeline=[])
     assert len(dataset) == 3
-    assert all(len(dataset.get_data_info(i)['instances'])
-               for i in range(3))
+    assert all(len(dataset.get_data_info(i)['instances']) for i in range(3))
 
 
 def test_ade20k_layout_loads_in_mmseg(tmp_path):
@@ -76,8 +78,9 @@ def test_ade20k_layout_loads_in_mmseg(tmp_path):
     init_default_scope('mmseg')
     dataset = ADE20KDataset(
         data_root=root,
-        data_prefix=dict(img_path='images/validation',
-                         seg_map_path='annotations/validation'),
+        data_prefix=dict(
+            img_path='images/validation',
+            seg_map_path='annotations/validation'),
         pipeline=[])
     assert len(dataset) == 2
     labels = np.asarray(Image.open(dataset.get_data_info(0)['seg_map_path']))

@@ -18,7 +18,7 @@ from mmengine.logging import MMLogger
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 # Run this checkout's mmdualtoken, even where another one is installed.
 sys.path.insert(0, ROOT)
-from mmdualtoken.analysis import get_config_complexity  # noqa: E402
+from mmdualtoken.analysis import get_config_complexity
 
 S = 'dt_vit_s_8xb128_in1k.py'
 S_MIX = 'dt_vit_s-mix_8xb128_in1k.py'

@@ -55,8 +55,9 @@ def plot_curve(args) -> None:
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     runs = [load_curves(scalars_file(run)) for run in args.runs]
-    legends = args.legend or [osp.basename(osp.normpath(run))
-                              for run in args.runs]
+    legends = args.legend or [
+        osp.basename(osp.normpath(run)) for run in args.runs
+    ]
     if len(legends) != len(runs):
         sys.exit('--legend needs one name per run')
     for key in args.keys:
@@ -69,8 +70,8 @@ def plot_curve(args) -> None:
         for curves, legend in zip(runs, legends):
             if key in curves:
                 xs, ys = curves[key]
-                axis.plot(xs, ys, marker='o' if len(xs) < 20 else None,
-                          label=legend)
+                axis.plot(
+                    xs, ys, marker='o' if len(xs) < 20 else None, label=legend)
         axis.set_title(key)
         axis.set_xlabel('iteration')
         axis.legend()

@@ -20,7 +20,7 @@ import warnings
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 # Run this checkout's mmdualtoken, even where another one is installed.
 sys.path.insert(0, ROOT)
-from mmdualtoken import benchmark  # noqa: E402
+from mmdualtoken import benchmark
 
 DEFAULT_MODELS = ['dualtoken-vit-t', 'dualtoken-vit-s', *benchmark.PEERS]
 
@@ -31,21 +31,29 @@ def parse_args(argv=None):
         epilog='MODEL: ' + benchmark.describe_models())
     parser.add_argument('models', nargs='*', default=DEFAULT_MODELS)
     parser.add_argument('--batch-size', type=int, default=32)
-    parser.add_argument('--shape', type=int, nargs=2, default=[224, 224],
-                        metavar=('H', 'W'))
+    parser.add_argument(
+        '--shape', type=int, nargs=2, default=[224, 224], metavar=('H', 'W'))
     parser.add_argument('--device', default='cpu')
-    parser.add_argument('--dtype', choices=['fp32', 'bf16'], default='fp32',
-                        help='bf16 runs under torch.autocast')
+    parser.add_argument(
+        '--dtype',
+        choices=['fp32', 'bf16'],
+        default='fp32',
+        help='bf16 runs under torch.autocast')
     parser.add_argument('--channels-last', action='store_true')
-    parser.add_argument('--compile', action='store_true',
-                        help='torch.compile each model')
-    parser.add_argument('--threads', type=int,
-                        help='CPU threads (torch.set_num_threads)')
+    parser.add_argument(
+        '--compile', action='store_true', help='torch.compile each model')
+    parser.add_argument(
+        '--threads', type=int, help='CPU threads (torch.set_num_threads)')
     parser.add_argument('--rounds', type=int, default=5)
-    parser.add_argument('--latency-runs', type=int, default=10,
-                        help='batch-1 calls per round (0: no latency)')
-    parser.add_argument('--reference', default='dualtoken-vit-s',
-                        help='the model the ratios divide by')
+    parser.add_argument(
+        '--latency-runs',
+        type=int,
+        default=10,
+        help='batch-1 calls per round (0: no latency)')
+    parser.add_argument(
+        '--reference',
+        default='dualtoken-vit-s',
+        help='the model the ratios divide by')
     parser.add_argument('--out', help='also write the results as JSON')
     args = parser.parse_args(argv)
     if args.device.startswith('cuda'):
@@ -72,8 +80,11 @@ def main(argv=None):
     def progress(line):
         # One line rewritten in place on a terminal; a line each in a log.
         if sys.stderr.isatty():
-            print(f'\r\033[K[benchmark] {line}', end='', file=sys.stderr,
-                  flush=True)
+            print(
+                f'\r\033[K[benchmark] {line}',
+                end='',
+                file=sys.stderr,
+                flush=True)
         else:
             print(f'[benchmark] {line}', file=sys.stderr, flush=True)
 
@@ -88,8 +99,8 @@ def main(argv=None):
     if sys.stderr.isatty():
         print('\r\033[K', end='', file=sys.stderr)
     print(benchmark.describe_machine(settings))
-    print('matrix-product rate: ' + ', '.join(
-        f'{k} {v / 1e9:.0f} GFLOP/s' for k, v in rates.items()))
+    print('matrix-product rate: ' + ', '.join(f'{k} {v / 1e9:.0f} GFLOP/s'
+                                              for k, v in rates.items()))
     print(benchmark.table(results, args.reference, settings, rates))
     if args.out:
         benchmark.save(args.out, results, settings, rates)

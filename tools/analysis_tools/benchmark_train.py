@@ -23,22 +23,22 @@ from dataclasses import asdict
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 # Run this checkout's mmdualtoken, even where another one is installed.
 sys.path.insert(0, ROOT)
-from mmdualtoken import benchmark  # noqa: E402
+from mmdualtoken import benchmark
 
 DEFAULT_CONFIGS = [
-    osp.join(ROOT, 'configs', path) for path in (
-        'detection/maskrcnn_dt_vit_s_8xb2_1x_coco.py',
-        'benchmark/mask-rcnn_r18_fpn_1x_coco.py',
-        'segmentation/deeplabv3_dt_vit_s_4xb4_80k_ade20k_512x512.py',
-        'benchmark/deeplabv3_r18-d8_4xb4-80k_ade20k-512x512.py')
+    osp.join(ROOT, 'configs', path)
+    for path in ('detection/maskrcnn_dt_vit_s_8xb2_1x_coco.py',
+                 'benchmark/mask-rcnn_r18_fpn_1x_coco.py',
+                 'segmentation/deeplabv3_dt_vit_s_4xb4_80k_ade20k_512x512.py',
+                 'benchmark/deeplabv3_r18-d8_4xb4-80k_ade20k-512x512.py')
 ]
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('configs', nargs='*', default=DEFAULT_CONFIGS)
-    parser.add_argument('--shape', type=int, nargs=2, default=[512, 512],
-                        metavar=('H', 'W'))
+    parser.add_argument(
+        '--shape', type=int, nargs=2, default=[512, 512], metavar=('H', 'W'))
     parser.add_argument('--batch-size', type=int, default=2)
     parser.add_argument('--rounds', type=int, default=3)
     parser.add_argument('--device', default='cpu')
@@ -47,21 +47,27 @@ def main(argv=None):
     args = parser.parse_args(argv)
     warnings.filterwarnings('ignore')
     settings = benchmark.Settings(
-        batch_size=args.batch_size, shape=tuple(args.shape),
-        device=args.device, threads=args.threads, rounds=args.rounds)
+        batch_size=args.batch_size,
+        shape=tuple(args.shape),
+        device=args.device,
+        threads=args.threads,
+        rounds=args.rounds)
     results = benchmark.run_training(
         args.configs, settings,
-        lambda line: print(f'[benchmark] {line}', file=sys.stderr,
-                           flush=True))
+        lambda line: print(f'[benchmark] {line}', file=sys.stderr, flush=True))
     print(f'train_step, batch {args.batch_size}, input {args.shape[0]}x'
-          f'{args.shape[1]}; ' + benchmark.describe_machine(settings).split(
-              ';')[0])
+          f'{args.shape[1]}; ' +
+          benchmark.describe_machine(settings).split(';')[0])
     print(benchmark.training_table(results))
     if args.out:
         with open(args.out, 'w') as f:
-            json.dump(dict(argv=sys.argv, settings=asdict(settings),
-                           results=[asdict(r) for r in results]), f,
-                      indent=2)
+            json.dump(
+                dict(
+                    argv=sys.argv,
+                    settings=asdict(settings),
+                    results=[asdict(r) for r in results]),
+                f,
+                indent=2)
         print(f'results written to {args.out}')
 
 

@@ -20,11 +20,10 @@ import numpy as np
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 # Run this checkout's mmdualtoken, even where another one is installed.
 sys.path.insert(0, ROOT)
-from mmengine.config import DictAction  # noqa: E402
-from mmengine.registry import (DATASETS, VISUALIZERS,  # noqa: E402
-                               init_default_scope)
+from mmengine.config import DictAction
+from mmengine.registry import DATASETS, VISUALIZERS, init_default_scope
 
-from mmdualtoken.apis.config import _read_config  # noqa: E402
+from mmdualtoken.apis.config import _read_config
 
 
 def _plain_instances(instances) -> None:
@@ -42,10 +41,10 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('config')
     parser.add_argument('--out-dir', default='browse_dataset')
-    parser.add_argument('--num', type=int, default=10,
-                        help='samples to draw (from the first)')
-    parser.add_argument('--split', choices=['train', 'val', 'test'],
-                        default='train')
+    parser.add_argument(
+        '--num', type=int, default=10, help='samples to draw (from the first)')
+    parser.add_argument(
+        '--split', choices=['train', 'val', 'test'], default='train')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     args = parser.parse_args(argv)
     cfg = _read_config(args.config)
@@ -61,8 +60,8 @@ def main(argv=None):
         item = dataset[index]
         sample = item['data_samples']
         # (C, H, W) BGR -> (H, W, C) RGB
-        image = np.ascontiguousarray(
-            item['inputs'].permute(1, 2, 0).numpy()[..., ::-1])
+        image = np.ascontiguousarray(item['inputs'].permute(
+            1, 2, 0).numpy()[..., ::-1])
         name = osp.splitext(osp.basename(sample.img_path))[0]
         out_file = osp.join(args.out_dir, f'{index}_{name}.png')
         if cfg.default_scope == 'mmpretrain':

@@ -25,7 +25,7 @@ import torch.distributed as dist
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 # Run this checkout's mmdualtoken, even where another one is installed.
 sys.path.insert(0, ROOT)
-from mmdualtoken.models import DualTokenViT  # noqa: E402
+from mmdualtoken.models import DualTokenViT
 
 
 def relative_error(out, ref) -> float:
@@ -36,7 +36,8 @@ def relative_error(out, ref) -> float:
 def check_matches_cpu(arch):
     model = DualTokenViT(arch, out_indices=(0, 1, 2)).eval()
     x = torch.randn(4, 3, 224, 224)
-    tf32 = torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32
+    backends = torch.backends
+    tf32 = backends.cudnn.allow_tf32, backends.cuda.matmul.allow_tf32
     # Plain fp32 on both sides: TF32 convolutions would round at 1e-3.
     torch.backends.cudnn.allow_tf32 = False
     torch.backends.cuda.matmul.allow_tf32 = False
@@ -45,7 +46,7 @@ def check_matches_cpu(arch):
             ref = model(x)
             out = model.cuda()(x.cuda())
     finally:
-        torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = tf32
+        backends.cudnn.allow_tf32, backends.cuda.matmul.allow_tf32 = tf32
     error = relative_error([o.cpu() for o in out], ref)
     return error < 1e-4, f'relative error vs CPU {error:.1e}'
 
@@ -77,15 +78,18 @@ def check_amp_step(arch):
     model = DualTokenViT(arch).cuda().train()
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
     # torch.amp.GradScaler('cuda') is new in torch 2.3.
-    scaler = (torch.amp.GradScaler('cuda') if hasattr(torch.amp, 'GradScaler')
-              else torch.cuda.amp.GradScaler())
+    scaler = (
+        torch.amp.GradScaler('cuda')
+        if hasattr(torch.amp, 'GradScaler') else torch.cuda.amp.GradScaler())
     x = torch.randn(8, 3, 224, 224, device='cuda')
     with torch.autocast('cuda', dtype=torch.float16):
         loss = model(x)[-1].float().pow(2).mean()
     scaler.scale(loss).backward()
     scaler.unscale_(optimizer)
-    missing = [n for n, p in model.named_parameters()
-               if p.grad is None or not torch.isfinite(p.grad).all()]
+    missing = [
+        n for n, p in model.named_parameters()
+        if p.grad is None or not torch.isfinite(p.grad).all()
+    ]
     scaler.step(optimizer)
     scaler.update()
     return not missing, (f'loss {loss.item():.4f}; parameters without a '
@@ -105,8 +109,10 @@ def check_sync_bn(arch):
         out, ref = synced(x), model(x)
         out[-1].mean().backward()
         error = relative_error(out, ref)
-        kinds = {type(m).__name__ for m in synced.modules()
-                 if 'BatchNorm' in type(m).__name__}
+        kinds = {
+            type(m).__name__
+            for m in synced.modules() if 'BatchNorm' in type(m).__name__
+        }
         return (error < 1e-4 and kinds == {'SyncBatchNorm'},
                 f'{kinds}; relative error vs BatchNorm {error:.1e}')
     finally:
@@ -124,8 +130,8 @@ CHECKS = dict(
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--arch', default='s')
-    parser.add_argument('--checks', nargs='+', choices=list(CHECKS),
-                        default=list(CHECKS))
+    parser.add_argument(
+        '--checks', nargs='+', choices=list(CHECKS), default=list(CHECKS))
     args = parser.parse_args()
     if not torch.cuda.is_available():
         sys.exit('No CUDA device is visible: run this on a GPU machine.')
@@ -140,8 +146,7 @@ def main():
         except Exception:
             ok, detail = False, traceback.format_exc(limit=3)
         failed += not ok
-        print(f'{"PASS" if ok else "FAIL"} {name}: {detail}',
-              flush=True)
+        print(f'{"PASS" if ok else "FAIL"} {name}: {detail}', flush=True)
     sys.exit(1 if failed else 0)
 
 

@@ -20,7 +20,7 @@ from mmengine.logging import MMLogger
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 # Run this checkout's mmdualtoken, even where another one is installed.
 sys.path.insert(0, ROOT)
-from mmdualtoken.analysis import get_config_complexity  # noqa: E402
+from mmdualtoken.analysis import get_config_complexity
 
 ZOO = sorted(glob.glob(osp.join(ROOT, 'configs/classification/dt_vit_*.py')))
 

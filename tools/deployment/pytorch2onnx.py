@@ -19,8 +19,7 @@ import warnings
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 # Run this checkout's mmdualtoken, even where another one is installed.
 sys.path.insert(0, ROOT)
-from mmdualtoken.deployment import (build_exportable, export_onnx,  # noqa
-                                    onnx_parity)
+from mmdualtoken.deployment import build_exportable, export_onnx, onnx_parity
 
 TOLERANCE = 1e-4
 
@@ -28,20 +27,31 @@ TOLERANCE = 1e-4
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('config')
-    parser.add_argument('checkpoint', nargs='?',
-                        help='weights (any location mmengine reads); '
-                        'random weights without it')
-    parser.add_argument('--shape', type=int, nargs=2, default=[224, 224],
-                        metavar=('H', 'W'))
-    parser.add_argument('--dynamic', action='store_true',
-                        help='dynamic batch, height and width')
+    parser.add_argument(
+        'checkpoint',
+        nargs='?',
+        help='weights (any location mmengine reads); '
+        'random weights without it')
+    parser.add_argument(
+        '--shape', type=int, nargs=2, default=[224, 224], metavar=('H', 'W'))
+    parser.add_argument(
+        '--dynamic',
+        action='store_true',
+        help='dynamic batch, height and width')
     parser.add_argument('--backbone-only', action='store_true')
-    parser.add_argument('--out', help='the .onnx file (default: the '
-                        'config\'s name beside the checkpoint or here)')
-    parser.add_argument('--verify-shape', type=int, nargs=2, action='append',
-                        default=[], metavar=('H', 'W'),
-                        help='also compare outputs at this size (needs '
-                        '--dynamic unless it is the export shape)')
+    parser.add_argument(
+        '--out',
+        help='the .onnx file (default: the '
+        'config\'s name beside the checkpoint or here)')
+    parser.add_argument(
+        '--verify-shape',
+        type=int,
+        nargs=2,
+        action='append',
+        default=[],
+        metavar=('H', 'W'),
+        help='also compare outputs at this size (needs '
+        '--dynamic unless it is the export shape)')
     args = parser.parse_args(argv)
     if min(args.shape) < 32:
         parser.error('--shape: height and width must be at least 32')
@@ -58,11 +68,10 @@ def main(argv=None):
         osp.dirname(args.checkpoint or ''),
         osp.splitext(osp.basename(args.config))[0] +
         ('_backbone' if args.backbone_only else '') + '.onnx')
-    model = build_exportable(args.config, args.checkpoint,
-                             args.backbone_only)
+    model = build_exportable(args.config, args.checkpoint, args.backbone_only)
     export_onnx(model, out, args.shape, args.dynamic)
-    print(f'wrote {out}' + (' (dynamic batch, height and width)'
-                            if args.dynamic else ''))
+    print(f'wrote {out}' +
+          (' (dynamic batch, height and width)' if args.dynamic else ''))
     try:
         import onnxruntime  # noqa: F401
     except ImportError:

@@ -22,17 +22,17 @@ import torch
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 # Run this checkout's mmdualtoken, even where another one is installed.
 sys.path.insert(0, ROOT)
-from mmengine.runner import CheckpointLoader  # noqa: E402
+from mmengine.runner import CheckpointLoader
 
-from mmdualtoken.engine.checkpoint import weights_of  # noqa: E402
+from mmdualtoken.engine.checkpoint import weights_of
 
 PREFIX = 'backbone.'
 
 
 def extract(in_file: str, out_file: str, bare: bool = False) -> int:
     """Writes the backbone weights; returns how many tensors."""
-    state = weights_of(CheckpointLoader.load_checkpoint(in_file, 'cpu'),
-                       PREFIX)
+    state = weights_of(
+        CheckpointLoader.load_checkpoint(in_file, 'cpu'), PREFIX)
     if not state:
         raise SystemExit(f'{in_file}: no key starts with {PREFIX!r}; is it '
                          f'a classifier checkpoint (tools/train.py on a '
@@ -49,8 +49,10 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('in_file', help='classifier checkpoint')
     parser.add_argument('out_file', help='backbone checkpoint to write')
-    parser.add_argument('--bare', action='store_true',
-                        help=f'keys without the {PREFIX!r} prefix')
+    parser.add_argument(
+        '--bare',
+        action='store_true',
+        help=f'keys without the {PREFIX!r} prefix')
     args = parser.parse_args()
     count = extract(args.in_file, args.out_file, args.bare)
     print(f'{args.out_file}: {count} backbone tensors')

@@ -19,7 +19,7 @@ import torch
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 # Run this checkout's mmdualtoken, even where another one is installed.
 sys.path.insert(0, ROOT)
-import mmdualtoken  # noqa: E402,F401  (allows mmengine's checkpoint types)
+import mmdualtoken  # noqa: F401  (allows mmengine's checkpoint types)
 
 KEPT = ('meta', 'state_dict')
 

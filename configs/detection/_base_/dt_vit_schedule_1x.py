@@ -11,8 +11,8 @@ custom_imports = dict(imports=['mmdualtoken'], allow_failed_imports=False)
 optim_wrapper = dict(
     _delete_=True,
     type='OptimWrapper',
-    optimizer=dict(type='AdamW', lr=2e-4, betas=(0.9, 0.999),
-                   weight_decay=0.04),
+    optimizer=dict(
+        type='AdamW', lr=2e-4, betas=(0.9, 0.999), weight_decay=0.04),
     paramwise_cfg=dict(
         norm_decay_mult=0.0,
         custom_keys={

@@ -1,7 +1,7 @@
 # DeepLabv3 with DualToken-ViT-T trained from scratch on the toy ADE20K
 # written by tools/make_toy_data.py: the real config with data, crop size
-# (96, from 128 px images) and a short schedule swapped in. No ImageNet checkpoint: the
-# backbone starts from its own initialization.
+# (96, from 128 px images) and a short schedule swapped in. No ImageNet
+# checkpoint: the backbone starts from its own initialization.
 _base_ = '../deeplabv3_dt_vit_t_4xb4_80k_ade20k_512x512.py'
 
 data_root = 'data/toy/ade20k'
@@ -9,14 +9,15 @@ crop_size = (96, 96)
 scale = (512, 128)
 
 model = dict(
-    data_preprocessor=dict(size=crop_size),
-    backbone=dict(init_cfg=None))
+    data_preprocessor=dict(size=crop_size), backbone=dict(init_cfg=None))
 
 train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='LoadAnnotations', reduce_zero_label=True),
     dict(
-        type='RandomResize', scale=scale, ratio_range=(0.5, 2.0),
+        type='RandomResize',
+        scale=scale,
+        ratio_range=(0.5, 2.0),
         keep_ratio=True),
     dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=0.75),
     dict(type='RandomFlip', prob=0.5),
@@ -43,8 +44,7 @@ max_iters = 240
 train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
 optim_wrapper = dict(optimizer=dict(lr=1e-3))
 param_scheduler = [
-    dict(type='LinearLR', start_factor=1e-2, by_epoch=False, begin=0,
-         end=30),
+    dict(type='LinearLR', start_factor=1e-2, by_epoch=False, begin=0, end=30),
     dict(
         type='PolyLR',
         power=1.0,

@@ -81,12 +81,12 @@ class ConvStem(BaseModule):
         super().__init__(init_cfg=init_cfg)
         stem_dims = embed_dims // 2
         self.convs = nn.Sequential(*[
-            ConvNormAct(in_dims, stem_dims, stride, groups, norm_cfg,
-                        act_cfg)
-            for in_dims, stride, groups in [(in_channels, 2, 1),
-                                            (stem_dims, 1, stem_dims),
-                                            (stem_dims, 1, stem_dims),
-                                            (stem_dims, 2, stem_dims)]
+            ConvNormAct(in_dims, stem_dims, stride, groups, norm_cfg, act_cfg)
+            for in_dims, stride, groups in [(
+                in_channels, 2,
+                1), (stem_dims, 1,
+                     stem_dims), (stem_dims, 1,
+                                  stem_dims), (stem_dims, 2, stem_dims)]
         ])
         self.proj = nn.Conv2d(stem_dims, embed_dims, 3, stride=2, padding=1)
         self.norm = nn.LayerNorm(embed_dims)
@@ -101,8 +101,9 @@ class ConvStem(BaseModule):
         else:
             # Each image alone in eval mode (BatchNorm with running stats).
             height, width = (math.ceil(size / 2) for size in x.shape[-2:])
-            x = apply_by_images(self.convs, x, self.convs[0][0].out_channels *
-                                height * width * x.element_size())
+            x = apply_by_images(
+                self.convs, x, self.convs[0][0].out_channels * height * width *
+                x.element_size())
         return self.norm(to_channels_last(self.proj(x)))
 
 
@@ -135,10 +136,11 @@ class MergePatch(BaseModule):
             F.max_pool2d(to_channels_first(x), 2, ceil_mode=True))
         x = F.pad(x, (0, 0, 0, width % 2, 0, height % 2))
         # Space-to-depth: (B, H, W, C) -> (B, H / 2, W / 2, 4C).
-        x = torch.cat(
-            [x[:, 0::2, 0::2], x[:, 1::2, 0::2], x[:, 0::2, 1::2],
-             x[:, 1::2, 1::2]],
-            dim=-1)
+        x = torch.cat([
+            x[:, 0::2, 0::2], x[:, 1::2, 0::2], x[:, 0::2, 1::2], x[:, 1::2,
+                                                                    1::2]
+        ],
+                      dim=-1)
         x = self.reduction(self.norm(x)) + self.residual(residual)
         return x, self.token_proj(self.token_norm(tokens))
 
@@ -228,20 +230,22 @@ class DualTokenViT(BaseModule):
     """
 
     arch_zoo: Dict[str, dict] = {
-        **dict.fromkeys(['t', 'tiny'], {
-            'embed_dims': [48, 96, 192],
-            'depths': [2, 3, 4],
-            'num_heads': [2, 4, 8],
-            'ffn_ratios': [4, 4, 4],
-            'token_mixing': False,
-        }),
-        **dict.fromkeys(['s', 'small'], {
-            'embed_dims': [64, 128, 256],
-            'depths': [2, 4, 4],
-            'num_heads': [2, 4, 8],
-            'ffn_ratios': [8, 4, 4],
-            'token_mixing': False,
-        }),
+        **dict.fromkeys(
+            ['t', 'tiny'], {
+                'embed_dims': [48, 96, 192],
+                'depths': [2, 3, 4],
+                'num_heads': [2, 4, 8],
+                'ffn_ratios': [4, 4, 4],
+                'token_mixing': False,
+            }),
+        **dict.fromkeys(
+            ['s', 'small'], {
+                'embed_dims': [64, 128, 256],
+                'depths': [2, 4, 4],
+                'num_heads': [2, 4, 8],
+                'ffn_ratios': [8, 4, 4],
+                'token_mixing': False,
+            }),
     }
     arch_zoo['t-mix'] = {**arch_zoo['t'], 'token_mixing': True}
     arch_zoo['s-mix'] = {**arch_zoo['s'], 'token_mixing': True}
@@ -283,8 +287,9 @@ class DualTokenViT(BaseModule):
         self.in_channels = in_channels
         self.out_indices = self._parse_out_indices(out_indices)
         if not -1 <= frozen_stages <= self.num_stages:
-            raise ValueError(f'frozen_stages must be in [-1, {self.num_stages}]'
-                             f' (-1 freezes nothing), got {frozen_stages}.')
+            raise ValueError(
+                f'frozen_stages must be in [-1, {self.num_stages}]'
+                f' (-1 freezes nothing), got {frozen_stages}.')
         self.frozen_stages = frozen_stages
         self.norm_eval = norm_eval
         self.with_cp = with_cp
@@ -329,8 +334,7 @@ class DualTokenViT(BaseModule):
                         step_conv=step_conv,
                         window_size=window_size,
                         drop_path=float(drop_path_rates[block_index + j]),
-                        act_cfg=act_cfg)
-                    for j in range(depth)
+                        act_cfg=act_cfg) for j in range(depth)
                 ]))
             block_index += depth
         for i in self.out_indices:
@@ -355,8 +359,10 @@ class DualTokenViT(BaseModule):
         state = weights_of(
             _load_checkpoint(checkpoint, map_location='cpu'), prefix or '')
         expected = self.state_dict()
-        fitting = [k for k, v in expected.items()
-                   if k in state and state[k].shape == v.shape]
+        fitting = [
+            k for k, v in expected.items()
+            if k in state and state[k].shape == v.shape
+        ]
         unfit = 1 - len(fitting) / len(expected)
         if unfit <= self.max_pretrained_mismatch:
             return
@@ -366,12 +372,13 @@ class DualTokenViT(BaseModule):
                      f'init_cfg.prefix (\'backbone.\' for a classifier or '
                      f'detector checkpoint, None for a bare backbone)')
         elif tokens is not None and tokens.shape[-1] != self.embed_dims[0]:
-            variants = [name for name in ('t', 's')
-                        if self.arch_zoo[name]['embed_dims'][0] ==
-                        tokens.shape[-1]]
+            variants = [
+                name for name in ('t', 's')
+                if self.arch_zoo[name]['embed_dims'][0] == tokens.shape[-1]
+            ]
             cause = (f'it holds a DualToken-ViT of width {tokens.shape[-1]}'
-                     f' (arch {variants[0]!r} or a mix variant) ' if variants
-                     else f'it holds a DualToken-ViT of width '
+                     f' (arch {variants[0]!r} or a mix variant) '
+                     if variants else f'it holds a DualToken-ViT of width '
                      f'{tokens.shape[-1]} ') + (
                          f'and this backbone has width {self.embed_dims[0]}:'
                          f' use the checkpoint of this config\'s arch')
@@ -434,8 +441,9 @@ class DualTokenViT(BaseModule):
         return num_layers - 1, num_layers
 
     def _parse_arch(self, arch: Union[str, dict]) -> dict:
-        keys = {'embed_dims', 'depths', 'num_heads', 'ffn_ratios',
-                'token_mixing'}
+        keys = {
+            'embed_dims', 'depths', 'num_heads', 'ffn_ratios', 'token_mixing'
+        }
         if isinstance(arch, str):
             if arch.lower() not in self.arch_zoo:
                 raise ValueError(f'Unknown arch {arch!r}; choose one of '

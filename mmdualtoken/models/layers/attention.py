@@ -31,7 +31,8 @@ def multi_head_attention(query: Tensor,
 
     def split_heads(x: Tensor) -> Tensor:
         # (B, L, C) -> (B, heads, L, C / heads)
-        return x.unflatten(-1, (num_heads, channels // num_heads)).transpose(1, 2)
+        return x.unflatten(-1,
+                           (num_heads, channels // num_heads)).transpose(1, 2)
 
     out = F.scaled_dot_product_attention(
         split_heads(query),

@@ -47,7 +47,8 @@ def apply_by_rows(fn: Callable[[Tensor], Tensor], x: Tensor,
     rows = max(CACHE_BLOCK_BYTES // (hidden_dims * x.element_size()), 1)
     # The graph check first: a comparison of sizes would specialise a
     # traced graph to this input's size.
-    if capturing_graph() or x.device.type != 'cpu' or x[..., 0].numel() <= rows:
+    if capturing_graph() or x.device.type != 'cpu' or x[...,
+                                                        0].numel() <= rows:
         return fn(x)
     flat = x.reshape(-1, x.shape[-1])
     out = torch.cat([fn(block) for block in flat.split(rows)])

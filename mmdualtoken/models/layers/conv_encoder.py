@@ -46,7 +46,8 @@ class ConvEncoder(BaseModule):
             nn.Linear(embed_dims, hidden_dims),
             build_activation_layer(act_cfg or dict(type='GELU')),
             nn.Linear(hidden_dims, embed_dims))
-        self.drop_path = DropPath(drop_path) if drop_path > 0 else nn.Identity()
+        self.drop_path = DropPath(
+            drop_path) if drop_path > 0 else nn.Identity()
 
     def forward(self, x: Tensor) -> Tensor:
         """x: (B, H, W, C) -> (B, H, W, C)."""

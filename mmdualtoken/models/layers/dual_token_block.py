@@ -109,7 +109,8 @@ class DualTokenBlock(BaseModule):
             self.token_mlp_norm = nn.LayerNorm(embed_dims)
             self.token_mlp = TokenMixingMLP(
                 num_global_tokens, token_mlp_ratio, act_cfg=act_cfg)
-        self.drop_path = DropPath(drop_path) if drop_path > 0 else nn.Identity()
+        self.drop_path = DropPath(
+            drop_path) if drop_path > 0 else nn.Identity()
 
     def forward(self, x: Tensor, tokens: Tensor) -> Tuple[Tensor, Tensor]:
         """x: (B, H, W, C) image tokens; tokens: (B, gh, gw, C) global ones."""
@@ -130,5 +131,6 @@ class DualTokenBlock(BaseModule):
             joint = torch.cat([tokens, x], dim=1)
             joint = joint + self.drop_path(self.ffn(self.ffn_norm(joint)))
             tokens, x = joint.split([tokens.shape[1], x.shape[1]], dim=1)
-        return (x.reshape(batch, height, width, channels),
-                tokens.reshape(batch, *grid_size, channels))
+        return (x.reshape(batch, height, width,
+                          channels), tokens.reshape(batch, *grid_size,
+                                                    channels))

@@ -40,7 +40,8 @@ class BiDimensionalAttention(BaseModule):
     def forward(self, x: Tensor) -> Tensor:
         """x: (B, N, C) -> (B, N, C)."""
         normed = self.norm(x)
-        global_feat = self.act(self.global_reduce(normed.mean(1, keepdim=True)))
+        global_feat = self.act(
+            self.global_reduce(normed.mean(1, keepdim=True)))
         channel_gate = self.channel_select(global_feat).sigmoid()  # (B, 1, C)
         # spatial_select([local; global]) with its weight split in two: the
         # global half is one value per image, so the (B, N, 2 * C / 4)
@@ -75,13 +76,12 @@ class BiAttentionFFN(BaseModule):
         self.fc1 = nn.Linear(embed_dims, hidden_dims)
         self.act = build_activation_layer(act_cfg or dict(type='GELU'))
         self.fc2 = nn.Linear(hidden_dims, embed_dims)
-        self.bi_attention = BiDimensionalAttention(
-            embed_dims, act_cfg=act_cfg)
+        self.bi_attention = BiDimensionalAttention(embed_dims, act_cfg=act_cfg)
 
     def forward(self, x: Tensor) -> Tensor:
         """x: (B, N, C) -> (B, N, C)."""
-        mlp = apply_by_rows(lambda rows: self.fc2(self.act(self.fc1(rows))),
-                            x, self.hidden_dims)
+        mlp = apply_by_rows(lambda rows: self.fc2(self.act(self.fc1(rows))), x,
+                            self.hidden_dims)
         return self.bi_attention(mlp)
 
 

@@ -164,8 +164,8 @@ class PositionAwareTokenModule(GlobalBroadcast):
                  act_cfg: Optional[dict] = None,
                  init_cfg=None):
         super().__init__(embed_dims, num_heads, init_cfg=init_cfg)
-        self.downsample = StepwiseDownsample(
-            embed_dims, downsample_steps, downsample, step_conv, act_cfg)
+        self.downsample = StepwiseDownsample(embed_dims, downsample_steps,
+                                             downsample, step_conv, act_cfg)
         self.aggregate_qkv = nn.Linear(embed_dims, embed_dims * 3)
         self.aggregate_proj = nn.Linear(embed_dims, embed_dims)
         # Row 0 weighs the aggregated map, row 1 the global tokens.
