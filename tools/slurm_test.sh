@@ -1,27 +1,9 @@
 #!/usr/bin/env bash
 # Testing on a Slurm cluster: srun starts one process per GPU.
 #   GPUS=8 tools/slurm_test.sh PARTITION JOB_NAME CONFIG CHECKPOINT [test.py args...]
-# GPUS (total, default 8), GPUS_PER_NODE (8), CPUS_PER_TASK (5),
-# SRUN_ARGS (extra srun options) as in the OpenMMLab scripts.
-set -euo pipefail
+# GPUS, GPUS_PER_NODE, CPUS_PER_TASK, SRUN_ARGS: see slurm_launch.sh.
 if [ $# -lt 4 ]; then
     echo "usage: $0 PARTITION JOB_NAME CONFIG CHECKPOINT [test.py args...]" >&2
     exit 2
 fi
-PARTITION=$1
-JOB_NAME=$2
-CONFIG=$3
-CHECKPOINT=$4
-GPUS=${GPUS:-8}
-GPUS_PER_NODE=${GPUS_PER_NODE:-$((GPUS < 8 ? GPUS : 8))}
-CPUS_PER_TASK=${CPUS_PER_TASK:-5}
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-PYTHONPATH="$ROOT:${PYTHONPATH:-}" exec srun -p "$PARTITION" \
-    --job-name="$JOB_NAME" \
-    --gres=gpu:"$GPUS_PER_NODE" \
-    --ntasks="$GPUS" \
-    --ntasks-per-node="$GPUS_PER_NODE" \
-    --cpus-per-task="$CPUS_PER_TASK" \
-    --kill-on-bad-exit=1 \
-    ${SRUN_ARGS:-} \
-    python -u "$ROOT/tools/test.py" "$CONFIG" "$CHECKPOINT" --launcher slurm "${@:5}"
+exec bash "$(dirname "$0")/slurm_launch.sh" test.py "$@"

@@ -9,9 +9,9 @@ FAKE_SRUN = '#!/usr/bin/env bash\nprintf "%s\\n" "$@" > "$SRUN_LOG"\n'
 
 @pytest.mark.parametrize('script,args,tool', [
     ('tools/slurm_train.sh', ['part', 'job', 'cfg.py', '--amp'],
-     ['tools/train.py', 'cfg.py', '--launcher', 'slurm', '--amp']),
+     ['tools/train.py', 'cfg.py', '--amp', '--launcher', 'slurm']),
     ('tools/slurm_test.sh', ['part', 'job', 'cfg.py', 'w.pth', '--tta'],
-     ['tools/test.py', 'cfg.py', 'w.pth', '--launcher', 'slurm', '--tta']),
+     ['tools/test.py', 'cfg.py', 'w.pth', '--tta', '--launcher', 'slurm']),
 ])
 def test_slurm_scripts_pass_gpus_and_arguments(script, args, tool, tmp_path):
     (tmp_path / 'srun').write_text(FAKE_SRUN)
