@@ -41,3 +41,23 @@ def test_own_maskrcnn_config_snippet_trains_with_the_checkpoint_loaded(
         if not key.startswith('norm'):  # out_indices add norms 0 and 1
             assert torch.equal(loaded[key], value), key
     assert_detector_trains(model, (160, 224))
+
+
+def test_model_zoo_links_and_metafiles_name_every_config():
+    import yaml
+    readme = (REPO / 'README.md').read_text()
+    linked = set(re.findall(r'\]\((configs/[^)]+\.py)\)', readme))
+    assert all((REPO / path).is_file() for path in linked)
+    configs = {
+        str(path.relative_to(REPO))
+        for task in ('classification', 'detection', 'segmentation')
+        for path in (REPO / 'configs' / task).glob('*.py')
+    }
+    assert configs <= linked, configs - linked
+    index = yaml.safe_load((REPO / 'model-index.yml').read_text())
+    listed = {
+        model['Config']
+        for metafile in index['Import']
+        for model in yaml.safe_load((REPO / metafile).read_text())['Models']
+    }
+    assert listed == configs - {'configs/detection/maskrcnn_dt_vit_1x.py'}
