@@ -99,7 +99,7 @@ def train_and_test(task: str, work_root: str) -> list:
               ', '.join(f'{m} = {v:.3f}' for m, v in found.items()))
         picture = run('demo/image_demo.py', config, checkpoint,
                       SAMPLE_IMAGE[task], '--out-dir',
-                      osp.join(work_dir, 'pictures')).strip()
+                      osp.join(work_dir, 'pictures')).split()[-1]
         print(f'   prediction drawn: {picture}')
         results.append((name, found, work_dir))
     return results

@@ -1,5 +1,7 @@
 """Inference with our configs through the task libraries' own inferencers,
 and pictures of what a model predicts."""
+import contextlib
+import io
 import os
 import os.path as osp
 from typing import Optional
@@ -19,17 +21,20 @@ def init_inferencer(config: str,
     scope = Config.fromfile(config).get('default_scope')
     if scope == 'mmpretrain':
         from mmpretrain.apis import ImageClassificationInferencer
-        return ImageClassificationInferencer(
+        inferencer = ImageClassificationInferencer(
             config, pretrained=checkpoint or False, device=device)
-    if scope == 'mmdet':
+    elif scope == 'mmdet':
         from mmdet.apis import DetInferencer
-        return DetInferencer(
-            config, checkpoint, device=device, show_progress=False)
-    if scope == 'mmseg':
+        inferencer = DetInferencer(config, checkpoint, device=device)
+    elif scope == 'mmseg':
         from mmseg.apis import MMSegInferencer
-        return MMSegInferencer(config, checkpoint, device=device)
-    raise ValueError(f'{config}: default_scope {scope!r} is not mmpretrain, '
-                     f'mmdet or mmseg.')
+        inferencer = MMSegInferencer(config, checkpoint, device=device)
+    else:
+        raise ValueError(f'{config}: default_scope {scope!r} is not '
+                         f'mmpretrain, mmdet or mmseg.')
+    # No progress bar: its line would run into the caller's output.
+    inferencer.show_progress = False
+    return inferencer
 
 
 def _top_classes_picture(image: np.ndarray,
@@ -65,7 +70,9 @@ def draw_prediction(inferencer,
     from mmpretrain.apis import ImageClassificationInferencer
     os.makedirs(out_dir, exist_ok=True)
     if isinstance(inferencer, ImageClassificationInferencer):
-        result = inferencer(image)[0]
+        # mmpretrain draws a progress bar whatever show_progress says.
+        with contextlib.redirect_stdout(io.StringIO()):
+            result = inferencer(image)[0]
         picture = _top_classes_picture(
             np.asarray(Image.open(image).convert('RGB')),
             np.asarray(result['pred_scores']), inferencer.classes
