@@ -120,7 +120,7 @@ def build(name: str, shape: Sequence[int]) -> nn.Module:
 def complexity(model: nn.Module, shape: Sequence[int]) -> Dict[str, int]:
     """Parameters and multiply-adds per image (attention counted)."""
     from mmdualtoken.analysis import get_complexity
-    with contextlib.redirect_stderr(open(os.devnull, 'w')):
+    with open(os.devnull, 'w') as sink, contextlib.redirect_stderr(sink):
         try:
             return get_complexity(model, (3, *shape))
         except Exception:  # a model the jit tracer cannot follow
