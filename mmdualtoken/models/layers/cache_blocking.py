@@ -44,13 +44,14 @@ def apply_by_rows(fn: Callable[[Tensor], Tensor], x: Tensor,
         Tensor: ``fn(x)`` of shape (..., C'). On CUDA, or while a graph is
         captured, ``fn`` is called once on the whole input.
     """
-    rows = max(CACHE_BLOCK_BYTES // (hidden_dims * x.element_size()), 1)
     # The graph check first: a comparison of sizes would specialise a
     # traced graph to this input's size.
-    if capturing_graph() or x.device.type != 'cpu' or x[...,
-                                                        0].numel() <= rows:
+    if capturing_graph() or x.device.type != 'cpu':
         return fn(x)
+    rows = max(CACHE_BLOCK_BYTES // (hidden_dims * x.element_size()), 1)
     flat = x.reshape(-1, x.shape[-1])
+    if flat.shape[0] <= rows:
+        return fn(x)
     out = torch.cat([fn(block) for block in flat.split(rows)])
     return out.view(*x.shape[:-1], out.shape[-1])
 
