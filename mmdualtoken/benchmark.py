@@ -71,15 +71,11 @@ class Result:
 
 
 def our_classifier_config(arch: str) -> str:
-    """The ImageNet config of a variant, in the package (``.mim``) or the
-    checkout it runs from."""
-    relative = f'classification/dt_vit_{arch}_8xb128_in1k.py'
-    package = Path(__file__).parent
-    for root in (package / '.mim' / 'configs', package.parent / 'configs'):
-        if (root / relative).is_file():
-            return str(root / relative)
-    raise FileNotFoundError(f'{relative} is neither in {package}/.mim/configs'
-                            f' nor in a checkout beside the package.')
+    """The ImageNet config of a variant, as the package ships it."""
+    from mmdualtoken.mim import PACKAGE_DIR
+    return str(
+        Path(PACKAGE_DIR) / '.mim' / 'configs' / 'classification' /
+        f'dt_vit_{arch}_8xb128_in1k.py')
 
 
 def describe_models() -> str:
@@ -139,10 +135,16 @@ def _autocast(settings: Settings):
     return torch.autocast(settings.device.split(':')[0], dtype=torch.bfloat16)
 
 
+def _use_threads(settings: Settings) -> None:
+    if settings.threads:
+        torch.set_num_threads(settings.threads)
+
+
 def matmul_rate(settings: Settings,
                 dtype: torch.dtype = torch.float32,
                 seconds: float = 0.5) -> float:
     """The machine's FLOP/s on a large square matrix product."""
+    _use_threads(settings)
     size = 8192 if settings.device.startswith('cuda') else 2048
     a = torch.randn(size, size, device=settings.device, dtype=dtype)
     b = torch.randn(size, size, device=settings.device, dtype=dtype)
@@ -244,8 +246,7 @@ def run(
     Returns:
         list[Result]: One per name, in the order given.
     """
-    if settings.threads:
-        torch.set_num_threads(settings.threads)
+    _use_threads(settings)
     results, forwards = [], []
     for name in names:
         progress(f'building {name}')
@@ -397,8 +398,7 @@ def run_training(
     from mmengine.registry import DefaultScope
 
     from mmdualtoken.apis.config import build_model
-    if settings.threads:
-        torch.set_num_threads(settings.threads)
+    _use_threads(settings)
     results, steps = [], []
     for config in configs:
         progress(f'building {config}')

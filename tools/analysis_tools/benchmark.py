@@ -89,8 +89,6 @@ def main(argv=None):
             print(f'[benchmark] {line}', file=sys.stderr, flush=True)
 
     import torch
-    if args.threads:
-        torch.set_num_threads(args.threads)
     progress('measuring the matrix-product rate')
     rates = {'fp32': benchmark.matmul_rate(settings)}
     if args.dtype == 'bf16':
