@@ -75,7 +75,7 @@ def our_classifier_config(arch: str) -> str:
     from mmdualtoken.mim import PACKAGE_DIR
     return str(
         Path(PACKAGE_DIR) / '.mim' / 'configs' / 'classification' /
-        f'dt_vit_{arch}_8xb128_in1k.py')
+        f'dualtoken-vit-{arch}_8xb128_in1k.py')
 
 
 def describe_models() -> str:

@@ -8,8 +8,8 @@ from mmdualtoken.analysis import get_config_complexity
 
 CONFIG_DIR = Path(__file__).parents[1] / 'configs' / 'classification'
 CONFIGS = {
-    'dt_vit_t_8xb128_in1k': 0.50e9,
-    'dt_vit_s_8xb128_in1k': 1.00e9,
+    'dualtoken-vit-t_8xb128_in1k': 0.50e9,
+    'dualtoken-vit-s_8xb128_in1k': 1.00e9,
 }
 ALL_CONFIGS = sorted(
     p for p in (REPO / 'configs').rglob('*.py') if '_base_' not in p.parts)
@@ -24,9 +24,9 @@ def test_zoo_flops_within_5_percent_of_the_paper(name, target):
 def test_mix_variants_cost_a_little_less_than_normal():
     for size in ('t', 's'):
         normal = get_config_complexity(
-            str(CONFIG_DIR / f'dt_vit_{size}_8xb128_in1k.py'))
+            str(CONFIG_DIR / f'dualtoken-vit-{size}_8xb128_in1k.py'))
         mix = get_config_complexity(
-            str(CONFIG_DIR / f'dt_vit_{size}-mix_8xb128_in1k.py'))
+            str(CONFIG_DIR / f'dualtoken-vit-{size}-mix_8xb128_in1k.py'))
         assert 0.8 * normal['flops'] < mix['flops'] < normal['flops']
 
 

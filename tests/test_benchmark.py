@@ -4,7 +4,7 @@ import json
 
 import pytest
 import torch
-from helpers import REPO, run_tool
+from helpers import REPO, RETINANET_DEMO, SEG_DEMO, run_tool
 from torch import nn
 
 from mmdualtoken import benchmark
@@ -98,10 +98,8 @@ def test_training_benchmark_compares_configs_of_each_task(tmp_path):
     the first config of its task."""
     out = tmp_path / 'train.json'
     configs = [
-        REPO / 'configs' / path
-        for path in ('detection/demo/retinanet_dt_vit_t_toy_coco.py',
-                     'segmentation/demo/deeplabv3_dt_vit_t_toy_ade20k.py',
-                     'segmentation/demo/pspnet_dt_vit_t_toy_ade20k.py')
+        RETINANET_DEMO, SEG_DEMO,
+        SEG_DEMO.with_name(SEG_DEMO.name.replace('deeplabv3', 'pspnet'))
     ]
     result = run_tool(tmp_path, 'tools/analysis_tools/benchmark_train.py',
                       *configs, '--shape', 96, 96, '--rounds', 2, '--out', out)
@@ -111,8 +109,10 @@ def test_training_benchmark_compares_configs_of_each_task(tmp_path):
         if line.startswith('| ') and '_toy_' in line
     }
     assert set(rows) == {path.stem for path in configs}
-    assert rows['retinanet_dt_vit_t_toy_coco'][5].strip() == '1.00x'
-    assert rows['deeplabv3_dt_vit_t_toy_ade20k'][5].strip() == '1.00x'
+    assert rows['retinanet_dualtoken-vit-t_fpn_1xb4-8e_toy-coco'][5].strip(
+    ) == '1.00x'
+    assert rows['deeplabv3_dualtoken-vit-t_1xb4-240_toy-ade20k-96x96'][
+        5].strip() == '1.00x'
     saved = json.loads(out.read_text())
     assert [r['task'] for r in saved['results']] == ['mmdet', 'mmseg', 'mmseg']
     assert all(

@@ -3,7 +3,7 @@ onnxruntime's outputs equal to PyTorch's."""
 import pytest
 from helpers import REPO, run_tool, save_untrained_checkpoint
 
-CONFIG = REPO / 'configs/classification/dt_vit_t_8xb128_in1k.py'
+CONFIG = REPO / 'configs/classification/dualtoken-vit-t_8xb128_in1k.py'
 
 pytest.importorskip('onnxruntime')
 
@@ -12,7 +12,7 @@ def test_dynamic_classifier_export_matches_pytorch(tmp_path):
     checkpoint = save_untrained_checkpoint(CONFIG, tmp_path / 'weights.pth')
     result = run_tool(tmp_path, 'tools/deployment/pytorch2onnx.py', CONFIG,
                       checkpoint, '--dynamic', '--verify-shape', 225, 301)
-    onnx_file = tmp_path / 'dt_vit_t_8xb128_in1k.onnx'
+    onnx_file = tmp_path / 'dualtoken-vit-t_8xb128_in1k.onnx'
     assert f'wrote {onnx_file}' in result.stdout
     line = result.stdout.splitlines()[-1]
     assert line.startswith('onnxruntime vs PyTorch at 224x224, 225x301')

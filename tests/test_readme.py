@@ -27,7 +27,7 @@ def test_own_maskrcnn_config_snippet_trains_with_the_checkpoint_loaded(
         dict(state_dict={
             f'backbone.{k}': v
             for k, v in source.state_dict().items()
-        }), tmp_path / 'checkpoints/dt_vit_s_8xb128_in1k.pth')
+        }), tmp_path / 'checkpoints/dualtoken-vit-s_8xb128_in1k.pth')
     config = tmp_path / 'my_mask_rcnn.py'
     config.write_text(readme_snippet('own-maskrcnn-config'))
     monkeypatch.chdir(tmp_path)

@@ -31,12 +31,15 @@ from mmdualtoken.models import DualTokenViT
 from mmdualtoken.toy_data.coco import draw_scene
 
 JOBS = dict(
-    cls=[('classification/demo/dt_vit_t_toy_imagenet.py', ['accuracy/top1'])],
-    det=[('detection/demo/maskrcnn_dt_vit_t_toy_coco.py',
+    cls=[('classification/demo/dualtoken-vit-t_1xb32-30e_toy-imagenet.py',
+          ['accuracy/top1'])],
+    det=[('detection/demo/mask-rcnn_dualtoken-vit-t_fpn_1xb4-6e_toy-coco.py',
           ['coco/bbox_mAP', 'coco/segm_mAP']),
-         ('detection/demo/retinanet_dt_vit_t_toy_coco.py', ['coco/bbox_mAP'])],
-    seg=[('segmentation/demo/deeplabv3_dt_vit_t_toy_ade20k.py', ['mIoU']),
-         ('segmentation/demo/pspnet_dt_vit_t_toy_ade20k.py', ['mIoU'])],
+         ('detection/demo/retinanet_dualtoken-vit-t_fpn_1xb4-8e_toy-coco.py',
+          ['coco/bbox_mAP'])],
+    seg=[(f'segmentation/demo/{head}_dualtoken-vit-t_1xb4-240_'
+          'toy-ade20k-96x96.py', ['mIoU'])
+         for head in ('deeplabv3', 'pspnet')],
 )
 TOY_DATA = dict(cls='imagenet', det='coco', seg='ade20k')
 # A validation image of each toy dataset, for the pictures of predictions.

@@ -135,7 +135,7 @@ def check_pretrained(cfg: Config, config_path: str) -> None:
     if not checkpoint or '://' in checkpoint or osp.isfile(checkpoint):
         return
     arch = cfg.model.backbone.get('arch', 's')
-    classifier = f'configs/classification/dt_vit_{arch}_8xb128_in1k.py'
+    classifier = f'configs/classification/dualtoken-vit-{arch}_8xb128_in1k.py'
     raise SystemExit(
         f'{config_path}: the backbone\'s ImageNet checkpoint {checkpoint!r} '
         f'(config variable `pretrained`) does not exist. Either\n'

@@ -50,7 +50,7 @@ def test_code_in_a_checkpoint_is_refused_on_every_loading_path(
     with pytest.raises(UnsafeCheckpointError):
         backbone.init_weights()
 
-    config = REPO / 'configs/classification/dt_vit_t_8xb128_in1k.py'
+    config = REPO / 'configs/classification/dualtoken-vit-t_8xb128_in1k.py'
     (tmp_path / 'data/imagenet').mkdir(parents=True)  # the config's root
     result = run_tool(tmp_path, 'tools/test.py', config, path, check=False)
     assert result.returncode != 0

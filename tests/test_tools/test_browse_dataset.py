@@ -1,12 +1,13 @@
 """browse_dataset.py draws pipeline outputs with the hosts' visualizers."""
 import pytest
-from helpers import REPO, assert_real_picture, make_toy, run_tool
+from helpers import (CLS_DEMO, MASK_RCNN_DEMO, SEG_DEMO, assert_real_picture,
+                     make_toy, run_tool)
 
 CASES = {
-    'cls': ('classification/demo/dt_vit_t_toy_imagenet.py', (64, 64)),
-    'det': ('detection/demo/maskrcnn_dt_vit_t_toy_coco.py', (128, 128)),
+    'cls': (CLS_DEMO, (64, 64)),
+    'det': (MASK_RCNN_DEMO, (128, 128)),
     # Random rescaling, then a crop of at most 96x96.
-    'seg': ('segmentation/demo/deeplabv3_dt_vit_t_toy_ade20k.py', None),
+    'seg': (SEG_DEMO, None),
 }
 
 
@@ -16,8 +17,7 @@ def test_training_samples_are_drawn_with_their_annotations(
     config, size = CASES[task]
     make_toy(toy_root, task)
     result = run_tool(toy_root, 'tools/analysis_tools/browse_dataset.py',
-                      REPO / 'configs' / config, '--num', 3, '--out-dir',
-                      tmp_path)
+                      config, '--num', 3, '--out-dir', tmp_path)
     pictures = [
         line for line in result.stdout.split() if line.endswith('.png')
     ]

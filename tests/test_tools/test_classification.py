@@ -7,16 +7,16 @@ from pathlib import Path
 
 import pytest
 import torch
-from helpers import (REPO, make_toy, one_and_two_process_metrics, run_tool,
-                     save_untrained_checkpoint)
+from helpers import (CLS_DEMO, REPO, make_toy, one_and_two_process_metrics,
+                     run_tool, save_untrained_checkpoint)
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmpretrain.registry import MODELS
 
 from mmdualtoken.apis.test import parse_test_metrics
 
-DEMO = REPO / 'configs/classification/demo/dt_vit_t_toy_imagenet.py'
-CONFIGS = sorted((REPO / 'configs/classification').glob('dt_vit_*.py'))
+DEMO = CLS_DEMO
+CONFIGS = sorted((REPO / 'configs/classification').glob('dualtoken-vit-*.py'))
 
 
 @pytest.fixture(scope='module')

@@ -5,7 +5,7 @@ import math
 
 import pytest
 import torch
-from helpers import (REPO, assert_detector_trains, make_toy,
+from helpers import (MASK_RCNN_DEMO, REPO, assert_detector_trains, make_toy,
                      one_and_two_process_metrics, run_tool,
                      save_untrained_checkpoint)
 from mmdet.registry import MODELS
@@ -17,7 +17,7 @@ from pycocotools.cocoeval import COCOeval
 
 from mmdualtoken.apis.test import parse_test_metrics
 
-DEMO = REPO / 'configs/detection/demo/maskrcnn_dt_vit_t_toy_coco.py'
+DEMO = MASK_RCNN_DEMO
 CONFIGS = sorted((REPO / 'configs/detection').glob('*.py'))
 
 

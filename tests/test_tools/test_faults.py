@@ -8,12 +8,12 @@ import time
 
 import pytest
 import torch
-from helpers import REPO, make_toy, run_tool
+from helpers import (CLS_DEMO, REPO, RETINANET_DEMO, SEG_DEMO, make_toy,
+                     run_tool)
 
 from mmdualtoken.engine import latest_checkpoint
 
-DEMO = REPO / 'configs/classification/demo/dt_vit_t_toy_imagenet.py'
-SEG_DEMO = REPO / 'configs/segmentation/demo/deeplabv3_dt_vit_t_toy_ade20k.py'
+DEMO = CLS_DEMO
 # Stalls the second checkpoint write half way, after telling the test.
 STALL = '''
 import os, time
@@ -197,7 +197,7 @@ def test_missing_data_stops_before_work_naming_the_config_key(
     assert not (tmp_path / 'work_dirs').exists()
 
     make_toy(toy_root, 'det')
-    det_demo = REPO / 'configs/detection/demo/retinanet_dt_vit_t_toy_coco.py'
+    det_demo = RETINANET_DEMO
     (tmp_path / 'any.pth').write_bytes(b'')
     missing_ann = run_tool(
         toy_root,
@@ -235,8 +235,7 @@ RESUME_CASES = {
     ], 2, 'iter_20.pth', None),
     'two-process classification': (DEMO, 'cls', SHORT, 3, 'epoch_3.pth', 2),
     # mmdet's AspectRatioBatchSampler groups images by shape
-    'detection':
-    (REPO / 'configs/detection/demo/retinanet_dt_vit_t_toy_coco.py', 'det', [
+    'detection': (RETINANET_DEMO, 'det', [
         'train_cfg.max_epochs=2', 'train_cfg.val_interval=10',
         'default_hooks.checkpoint.interval=1'
     ], 2, 'epoch_2.pth', None),
@@ -321,7 +320,7 @@ def test_bad_images_and_label_maps_stop_naming_the_file(toy_root, tmp_path):
     from PIL import Image
     make_toy(toy_root, 'det')
     make_toy(toy_root, 'seg')
-    det_demo = REPO / 'configs/detection/demo/retinanet_dt_vit_t_toy_coco.py'
+    det_demo = RETINANET_DEMO
     coco = copy_toy(toy_root, tmp_path, 'coco')
     corrupt = sorted((coco / 'val2017').iterdir())[3]
     corrupt.write_bytes(corrupt.read_bytes()[:200])
@@ -353,7 +352,7 @@ def test_coco_files_without_images_or_annotations_stop_before_work(
 
     from helpers import save_untrained_checkpoint
     make_toy(toy_root, 'det')
-    det_demo = REPO / 'configs/detection/demo/retinanet_dt_vit_t_toy_coco.py'
+    det_demo = RETINANET_DEMO
     coco = copy_toy(toy_root, tmp_path, 'coco')
     val = coco / 'annotations/instances_val2017.json'
     content = json.loads(val.read_text())

@@ -7,8 +7,8 @@ from helpers import REPO, run_tool
 from mmdualtoken.apis.config import build_model
 
 TASK_CONFIGS = sorted([
-    *(REPO / 'configs/detection').glob('*_dt_vit_[ts]_*.py'),
-    *(REPO / 'configs/segmentation').glob('*_dt_vit_[ts]_*.py'),
+    *(REPO / 'configs/detection').glob('*_dualtoken-vit-[ts]_*.py'),
+    *(REPO / 'configs/segmentation').glob('*_dualtoken-vit-[ts]_*.py'),
 ])
 
 
@@ -20,7 +20,8 @@ def backbones(tmp_path_factory):
     made = {}
     for arch in ('t', 's'):
         classifier = build_model(
-            str(REPO / f'configs/classification/dt_vit_{arch}_8xb128_in1k.py'))
+            str(REPO /
+                f'configs/classification/dualtoken-vit-{arch}_8xb128_in1k.py'))
         full = root / f'{arch}_full.pth'
         torch.save(
             dict(

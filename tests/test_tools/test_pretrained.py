@@ -9,7 +9,7 @@ from mmdualtoken.apis.train import parse_args
 MASK_RCNN = REPO / 'configs/detection/maskrcnn_dt_vit_1x.py'
 DEEPLAB = (
     REPO / 'configs/segmentation' /
-    'deeplabv3_dt_vit_t_4xb4_80k_ade20k_512x512.py')
+    'deeplabv3_dualtoken-vit-t_4xb4-80k_ade20k-512x512.py')
 
 
 def test_missing_checkpoint_stops_before_work_with_both_ways_forward(tmp_path):
@@ -17,9 +17,10 @@ def test_missing_checkpoint_stops_before_work_with_both_ways_forward(tmp_path):
     assert result.returncode != 0
     assert 'Traceback' not in result.stderr, result.stderr[-3000:]
     message = result.stderr
-    assert "'checkpoints/dt_vit_s_8xb128_in1k.pth'" in message
-    assert ('tools/dist_train.sh '
-            'configs/classification/dt_vit_s_8xb128_in1k.py 8') in message
+    assert "'checkpoints/dualtoken-vit-s_8xb128_in1k.pth'" in message
+    assert (
+        'tools/dist_train.sh '
+        'configs/classification/dualtoken-vit-s_8xb128_in1k.py 8') in message
     assert '--cfg-options pretrained=None' in message
     assert not (tmp_path / 'work_dirs').exists()  # nothing started
 

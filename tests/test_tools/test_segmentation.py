@@ -3,8 +3,8 @@ end to end through tools/train.py and tools/test.py."""
 import numpy as np
 import pytest
 import torch
-from helpers import (REPO, make_toy, one_and_two_process_metrics, run_tool,
-                     save_untrained_checkpoint)
+from helpers import (REPO, SEG_DEMO, make_toy, one_and_two_process_metrics,
+                     run_tool, save_untrained_checkpoint)
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmengine.structures import PixelData
@@ -14,7 +14,7 @@ from PIL import Image
 
 from mmdualtoken.apis.test import parse_test_metrics
 
-DEMO = REPO / 'configs/segmentation/demo/deeplabv3_dt_vit_t_toy_ade20k.py'
+DEMO = SEG_DEMO
 CONFIGS = sorted((REPO / 'configs/segmentation').glob('*.py'))
 SIZE = (333, 501)
 

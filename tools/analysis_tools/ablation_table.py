@@ -20,27 +20,27 @@ ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, ROOT)
 from mmdualtoken.analysis import get_config_complexity
 
-S = 'dt_vit_s_8xb128_in1k.py'
-S_MIX = 'dt_vit_s-mix_8xb128_in1k.py'
+S = 'dualtoken-vit-s_8xb128_in1k.py'
+S_MIX = 'dualtoken-vit-s-mix_8xb128_in1k.py'
 # (ablation, row, config, paper's delta against the ablation's first row)
 ABLATIONS: List[Tuple[str, str, str, str]] = [
     ('global tokens', 'position-aware (default)', S, ''),
     ('global tokens', 'normal, by attention',
-     'ablations/dt_vit_s_global-attention_8xb128_in1k.py',
+     'ablations/dualtoken-vit-s_global-attention_8xb128_in1k.py',
      '+1.1 M, -0.06 G, lower top-1'),
     ('local branch', 'Conv Encoder (default)', S, ''),
     ('local branch', '7x7 window attention',
-     'ablations/dt_vit_s_window-attention_8xb128_in1k.py',
+     'ablations/dualtoken-vit-s_window-attention_8xb128_in1k.py',
      'a little less, -0.8 % top-1'),
     ('downsampling, S mix', 'step-wise (default)', S_MIX, ''),
     ('downsampling, S mix', 'one-step',
-     'ablations/dt_vit_s-mix_one-step_8xb128_in1k.py',
+     'ablations/dualtoken-vit-s-mix_one-step_8xb128_in1k.py',
      '-0.1 M, -0.03 G, -0.2 % top-1'),
     ('token grid', '7x7 (default)', S, ''),
-    ('token grid', '3x3', 'ablations/dt_vit_s_grid-3x3_8xb128_in1k.py',
+    ('token grid', '3x3', 'ablations/dualtoken-vit-s_grid-3x3_8xb128_in1k.py',
      'lower top-1'),
-    ('token grid', '14x14', 'ablations/dt_vit_s_grid-14x14_8xb128_in1k.py',
-     'lower top-1'),
+    ('token grid', '14x14',
+     'ablations/dualtoken-vit-s_grid-14x14_8xb128_in1k.py', 'lower top-1'),
     ('global-token MLP', 'channel MLP (default)', S, ''),
     ('global-token MLP', 'token mixing (S mix)', S_MIX,
      'a little less, -0.1 % top-1'),

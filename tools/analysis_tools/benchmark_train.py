@@ -26,11 +26,11 @@ sys.path.insert(0, ROOT)
 from mmdualtoken import benchmark
 
 DEFAULT_CONFIGS = [
-    osp.join(ROOT, 'configs', path)
-    for path in ('detection/maskrcnn_dt_vit_s_8xb2_1x_coco.py',
-                 'benchmark/mask-rcnn_r18_fpn_1x_coco.py',
-                 'segmentation/deeplabv3_dt_vit_s_4xb4_80k_ade20k_512x512.py',
-                 'benchmark/deeplabv3_r18-d8_4xb4-80k_ade20k-512x512.py')
+    osp.join(ROOT, 'configs', path) for path in (
+        'detection/mask-rcnn_dualtoken-vit-s_fpn_8xb2-1x_coco.py',
+        'benchmark/mask-rcnn_r18_fpn_1x_coco.py',
+        'segmentation/deeplabv3_dualtoken-vit-s_4xb4-80k_ade20k-512x512.py',
+        'benchmark/deeplabv3_r18-d8_4xb4-80k_ade20k-512x512.py')
 ]
 
 

@@ -22,7 +22,8 @@ ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, ROOT)
 from mmdualtoken.analysis import get_config_complexity
 
-ZOO = sorted(glob.glob(osp.join(ROOT, 'configs/classification/dt_vit_*.py')))
+ZOO = sorted(
+    glob.glob(osp.join(ROOT, 'configs/classification/dualtoken-vit-*.py')))
 
 
 def main():

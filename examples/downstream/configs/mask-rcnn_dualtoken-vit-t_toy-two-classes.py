@@ -1,8 +1,9 @@
 # A config of your own project: our toy Mask R-CNN (DualToken-ViT-T) on two
-# of the toy COCO's three classes. `mmdualtoken::` finds the base inside the
-# installed package; run it with mmdet's own tools through
+# of the toy COCO's three classes, for one epoch. `mmdualtoken::` finds the
+# base inside the installed package; run it with mmdet's own tools through
 # `python -m mmdualtoken mmdet train.py THIS_FILE` (see the README).
-_base_ = 'mmdualtoken::detection/demo/maskrcnn_dt_vit_t_toy_coco.py'
+_base_ = ('mmdualtoken::detection/demo/'
+          'mask-rcnn_dualtoken-vit-t_fpn_1xb4-6e_toy-coco.py')
 
 metainfo = dict(classes=('square', 'disc'))
 model = dict(
@@ -11,3 +12,5 @@ model = dict(
 train_dataloader = dict(dataset=dict(metainfo=metainfo))
 val_dataloader = dict(dataset=dict(metainfo=metainfo))
 test_dataloader = dict(dataset=dict(metainfo=metainfo))
+# One epoch, to try the project out; the base trains for six.
+train_cfg = dict(max_epochs=1, val_interval=1)

@@ -1,0 +1,22 @@
+# The toy ADE20K's short schedule: the optimizer of ./ade20k_adamw_80k.py
+# for 240 iterations, 30 of them warm-up, poly decay, a 5x higher lr (from
+# scratch, for so few iterations).
+_base_ = './ade20k_adamw_80k.py'
+
+max_iters = 240
+train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
+optim_wrapper = dict(optimizer=dict(lr=1e-3))
+param_scheduler = [
+    dict(type='LinearLR', start_factor=1e-2, by_epoch=False, begin=0, end=30),
+    dict(
+        type='PolyLR',
+        power=1.0,
+        eta_min=0.0,
+        by_epoch=False,
+        begin=30,
+        end=max_iters),
+]
+default_hooks = dict(
+    logger=dict(interval=40),
+    checkpoint=dict(interval=max_iters, max_keep_ckpts=1))
+randomness = dict(seed=0)

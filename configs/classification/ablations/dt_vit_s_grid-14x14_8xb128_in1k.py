@@ -1,5 +1,0 @@
-# Ablation (token grid): 14x14 global tokens, interpolated to each block's
-# 7x7 downsampled map and back.
-_base_ = '../dt_vit_s_8xb128_in1k.py'
-
-model = dict(backbone=dict(global_token_grid=(14, 14)))

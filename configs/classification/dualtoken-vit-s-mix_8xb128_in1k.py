@@ -1,0 +1,3 @@
+_base_ = './dualtoken-vit-s_8xb128_in1k.py'
+
+model = dict(backbone=dict(arch='s-mix'))

@@ -1,0 +1,3 @@
+_base_ = './dualtoken-vit-t_8xb128_in1k.py'
+
+model = dict(backbone=dict(arch='t-mix'))

@@ -1,0 +1,13 @@
+_base_ = './mask-rcnn_dualtoken-vit-t_fpn_8xb2-1x_coco.py'
+
+pretrained = 'checkpoints/dualtoken-vit-s_8xb128_in1k.pth'
+model = dict(
+    backbone=dict(arch='s', init_cfg=dict(checkpoint=pretrained)),
+    neck=[
+        dict(type='mmdualtoken.StrideFourLevel', in_channels=64),
+        dict(
+            type='FPN',
+            in_channels=[64, 64, 128, 256],
+            out_channels=256,
+            num_outs=5),
+    ])

@@ -1,6 +1,0 @@
-_base_ = './retinanet_dt_vit_t_8xb2_1x_coco.py'
-
-pretrained = 'checkpoints/dt_vit_s_8xb128_in1k.pth'
-model = dict(
-    backbone=dict(arch='s', init_cfg=dict(checkpoint=pretrained)),
-    neck=dict(in_channels=[64, 128, 256]))

@@ -1,0 +1,13 @@
+# PSPNet with DualToken-ViT-T on ADE20K: the data and schedule of the
+# DeepLabv3 config with the model of
+# ../_base_/models/pspnet_dualtoken-vit-t.py.
+_base_ = [
+    '../_base_/models/pspnet_dualtoken-vit-t.py',
+    'mmseg::_base_/datasets/ade20k.py',
+    'mmseg::_base_/default_runtime.py',
+    '../_base_/schedules/ade20k_adamw_80k.py',
+]
+
+crop_size = (512, 512)
+model = dict(data_preprocessor=dict(size=crop_size))
+train_dataloader = dict(batch_size=4)
