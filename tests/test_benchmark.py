@@ -106,7 +106,7 @@ def test_training_benchmark_compares_configs_of_each_task(tmp_path):
     rows = {
         line.split('|')[1].strip(): line.split('|')
         for line in result.stdout.splitlines()
-        if line.startswith('| ') and '_toy_' in line
+        if line.startswith('| ') and '_toy-' in line
     }
     assert set(rows) == {path.stem for path in configs}
     assert rows['retinanet_dualtoken-vit-t_fpn_1xb4-8e_toy-coco'][5].strip(
