@@ -86,3 +86,18 @@ def test_ade20k_layout_loads_in_mmseg(tmp_path):
     labels = np.asarray(Image.open(dataset.get_data_info(0)['seg_map_path']))
     assert set(np.unique(labels)) <= {0, *ADE_LABELS}
     assert len(set(np.unique(labels)) - {0}) >= 1
+
+
+def test_command_keeps_a_dataset_and_replaces_it_only_when_forced(
+        tmp_path, capsys):
+    from mmdualtoken.toy_data.__main__ import main
+    root = tmp_path / 'toy'
+    main(['--task', 'cls', '--root', str(root)])
+    written = digest(root / 'imagenet')
+    (root / 'imagenet/mine.txt').write_text('kept')
+    main(['--task', 'cls', '--root', str(root)])
+    assert (root / 'imagenet/mine.txt').read_text() == 'kept'
+    assert 'keeping it' in capsys.readouterr().out
+    main(['--task', 'cls', '--root', str(root), '--force'])
+    assert digest(root / 'imagenet') == written
+    assert sorted(p.name for p in root.iterdir()) == ['imagenet']
