@@ -197,12 +197,11 @@ def test_missing_data_stops_before_work_naming_the_config_key(
     assert not (tmp_path / 'work_dirs').exists()
 
     make_toy(toy_root, 'det')
-    det_demo = RETINANET_DEMO
     (tmp_path / 'any.pth').write_bytes(b'')
     missing_ann = run_tool(
         toy_root,
         'tools/test.py',
-        det_demo,
+        RETINANET_DEMO,
         tmp_path / 'any.pth',
         '--work-dir',
         tmp_path / 'test',
@@ -320,13 +319,13 @@ def test_bad_images_and_label_maps_stop_naming_the_file(toy_root, tmp_path):
     from PIL import Image
     make_toy(toy_root, 'det')
     make_toy(toy_root, 'seg')
-    det_demo = RETINANET_DEMO
     coco = copy_toy(toy_root, tmp_path, 'coco')
     corrupt = sorted((coco / 'val2017').iterdir())[3]
     corrupt.write_bytes(corrupt.read_bytes()[:200])
-    checkpoint = save_untrained_checkpoint(det_demo, tmp_path / 'det.pth')
+    checkpoint = save_untrained_checkpoint(RETINANET_DEMO,
+                                           tmp_path / 'det.pth')
     result = run_tool(
-        tmp_path, 'tools/test.py', det_demo, checkpoint, check=False)
+        tmp_path, 'tools/test.py', RETINANET_DEMO, checkpoint, check=False)
     assert_clean_failure(result, f'{corrupt.name} cannot be read as an '
                          'image')
 
@@ -352,14 +351,14 @@ def test_coco_files_without_images_or_annotations_stop_before_work(
 
     from helpers import save_untrained_checkpoint
     make_toy(toy_root, 'det')
-    det_demo = RETINANET_DEMO
     coco = copy_toy(toy_root, tmp_path, 'coco')
     val = coco / 'annotations/instances_val2017.json'
     content = json.loads(val.read_text())
     val.write_text(json.dumps({**content, 'annotations': []}))
-    checkpoint = save_untrained_checkpoint(det_demo, tmp_path / 'det.pth')
+    checkpoint = save_untrained_checkpoint(RETINANET_DEMO,
+                                           tmp_path / 'det.pth')
     tested = run_tool(
-        tmp_path, 'tools/test.py', det_demo, checkpoint, check=False)
+        tmp_path, 'tools/test.py', RETINANET_DEMO, checkpoint, check=False)
     assert_clean_failure(
         tested, f'test_dataloader.dataset (data/toy/coco/annotations/'
         f'instances_val2017.json) has {len(content["images"])} images but '
@@ -375,7 +374,7 @@ def test_coco_files_without_images_or_annotations_stop_before_work(
     trained = run_tool(
         tmp_path,
         'tools/train.py',
-        det_demo,
+        RETINANET_DEMO,
         '--work-dir',
         tmp_path / 'work',
         check=False)
