@@ -4,7 +4,7 @@ PYTHON ?= python
 TASK ?= all
 PYTEST_ARGS ?=
 
-.PHONY: install install-optional demo test
+.PHONY: install install-optional demo test test-fast
 
 install:
 	PYTHON=$(PYTHON) bash tools/install_deps.sh
@@ -20,5 +20,11 @@ demo: install
 # pytest exits 5 when it collected no test: that is a failure here.
 test: install-optional
 	@$(PYTHON) -m pytest tests $(PYTEST_ARGS); rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; \
+	exit $$rc
+
+# The suite without the end-to-end tests (marked e2e): a few minutes.
+test-fast: install-optional
+	@$(PYTHON) -m pytest tests -m "not e2e" $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; \
 	exit $$rc

@@ -1,4 +1,10 @@
-"""DualToken-ViT for the OpenMMLab task libraries."""
+"""DualToken-ViT for the OpenMMLab task libraries.
+
+``import mmdualtoken`` registers the ``mmdualtoken`` scope (the backbone,
+necks, hooks, samplers and transforms our configs name) and applies the
+changes to mmengine and torch listed in :mod:`mmdualtoken.host_patches`:
+safe checkpoint loading and ``mmdualtoken::`` config paths.
+"""
 import importlib.util
 
 from .version import __version__
@@ -22,14 +28,14 @@ def _check_openmmlab_installed() -> None:
 
 _check_openmmlab_installed()
 
-from .datasets import DataError  # noqa: F401
-from .engine import allow_mmengine_checkpoint_types
-from .mim import register_config_package
-from .models import DualTokenViT, StrideFourLevel, TokenProjectionNeck
+from . import datasets, engine, host_patches  # noqa: E402,F401
+from .errors import (ConfigError, DataError,  # noqa: E402,F401
+                     MMDualTokenError)
+from .models import (DualTokenViT, StrideFourLevel,  # noqa: E402
+                     TokenProjectionNeck)
 
 __all__ = [
     '__version__', 'DualTokenViT', 'StrideFourLevel', 'TokenProjectionNeck'
 ]
 
-allow_mmengine_checkpoint_types()
-register_config_package()
+host_patches.apply()

@@ -13,7 +13,7 @@ from mmengine.analysis.jit_handles import get_shape
 from mmengine.registry import DefaultScope
 from torch import nn
 
-from .apis.config import build_model
+from .apis import init_model
 
 
 def scaled_dot_product_attention_flop_jit(inputs: List[Any],
@@ -83,5 +83,5 @@ def get_config_complexity(config: str,
     """Builds the model of an mmpretrain, mmdet or mmseg config and counts
     its parameters and FLOPs, as :func:`get_complexity`. No weights are
     loaded: a ``Pretrained`` checkpoint the config names need not exist."""
-    model = build_model(config, cfg_options, init_weights=False)
+    model = init_model(config, cfg_options=cfg_options, init_weights=False)
     return get_complexity(TensorForward(model), input_shape)

@@ -72,7 +72,7 @@ class Result:
 
 def our_classifier_config(arch: str) -> str:
     """The ImageNet config of a variant, as the package ships it."""
-    from mmdualtoken.mim import PACKAGE_DIR
+    from mmdualtoken.host_patches import PACKAGE_DIR
     return str(
         Path(PACKAGE_DIR) / '.mim' / 'configs' / 'classification' /
         f'dualtoken-vit-{arch}_8xb128_in1k.py')
@@ -101,8 +101,8 @@ def build(name: str, shape: Sequence[int]) -> nn.Module:
         name = our_classifier_config(arch)
     if name.endswith('.py'):
         from mmdualtoken.analysis import TensorForward
-        from mmdualtoken.apis.config import build_model
-        return TensorForward(build_model(name, init_weights=False)).eval()
+        from mmdualtoken.apis import init_model
+        return TensorForward(init_model(name, init_weights=False)).eval()
     try:
         import timm
     except ImportError:
@@ -397,12 +397,13 @@ def run_training(
     from mmengine.optim import OptimWrapper
     from mmengine.registry import DefaultScope
 
-    from mmdualtoken.apis.config import build_model
+    from mmdualtoken.apis import init_model
     _use_threads(settings)
     results, steps = [], []
     for config in configs:
         progress(f'building {config}')
-        model = build_model(config, init_weights=False).to(settings.device)
+        model = init_model(
+            config, init_weights=False, device=settings.device)
         model.train()
         scope = DefaultScope.get_current_instance().scope_name
         batch = synthetic_batch(model, settings.shape, settings.batch_size)

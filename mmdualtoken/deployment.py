@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from .analysis import TensorForward
-from .apis.config import build_model
+from .apis import init_model
 
 
 class BackboneOf(nn.Module):
@@ -32,10 +32,7 @@ def build_exportable(config: str,
     """The config's model in eval mode, with the checkpoint's weights loaded
     strictly, as its ``tensor`` forward (the classifier's logits; the
     detector's or segmentor's raw head outputs) or its backbone alone."""
-    from .apis.test import load_weights_strictly
-    model = build_model(config, init_weights=False)
-    if checkpoint:
-        load_weights_strictly(model, checkpoint)
+    model = init_model(config, checkpoint or None, init_weights=False)
     wrapped = BackboneOf(model) if backbone_only else TensorForward(model)
     return wrapped.eval()
 

@@ -54,23 +54,44 @@ def save_untrained_checkpoint(config: Path, path: Path) -> Path:
     trained model must beat) as a checkpoint tools/test.py can load."""
     import torch
 
-    from mmdualtoken.apis.config import build_model
+    from mmdualtoken.apis import init_model
 
-    model = build_model(str(config))
+    model = init_model(str(config))
     torch.save(dict(state_dict=model.state_dict()), path)
     return path
+
+
+def test_metrics(cwd: Path, config: Path, checkpoint: Path, work_dir: Path,
+                 *args) -> dict:
+    """The metrics tools/test.py writes to WORK_DIR/metrics.json (and
+    prints)."""
+    import json
+    result = run_tool(cwd, 'tools/test.py', config, checkpoint, '--work-dir',
+                      work_dir, *args)
+    metrics = json.loads((Path(work_dir) / 'metrics.json').read_text())
+    assert all(name in result.stdout for name in metrics), result.stdout
+    return metrics
+
+
+def printed_metric(result: subprocess.CompletedProcess, name: str) -> float:
+    """The last value of a metric that a host tool's log printed."""
+    import re
+    found = re.findall(rf'{re.escape(name)}: ([-\d.]+)',
+                       result.stdout + result.stderr)
+    assert found, f'{name} not printed'
+    return float(found[-1])
 
 
 def one_and_two_process_metrics(cwd: Path, config: Path, checkpoint: Path,
                                 work_dir: Path) -> tuple:
     """The metrics of tools/test.py and of tools/dist_test.sh with two
     processes, for the same checkpoint."""
-    from mmdualtoken.apis.test import parse_test_metrics
-    single = run_tool(cwd, 'tools/test.py', config, checkpoint, '--work-dir',
-                      work_dir / 'test_single')
-    double = run_tool(cwd, 'tools/dist_test.sh', config, checkpoint, 2,
-                      '--work-dir', work_dir / 'test_dist')
-    return parse_test_metrics(single.stdout), parse_test_metrics(double.stdout)
+    import json
+    single = test_metrics(cwd, config, checkpoint, work_dir / 'test_single')
+    run_tool(cwd, 'tools/dist_test.sh', config, checkpoint, 2, '--work-dir',
+             work_dir / 'test_dist')
+    double = json.loads((work_dir / 'test_dist/metrics.json').read_text())
+    return single, double
 
 
 def assert_detector_trains(model, size: tuple, with_mask: bool = True):

@@ -10,10 +10,10 @@ seg: DeepLabv3 and PSPNet trained and tested on the toy ADE20K (mIoU).
 Toy data is written to data/toy/ first if missing. Training and testing go
 through tools/train.py and tools/test.py, as a user would run them; each
 trained model's prediction on a validation image is drawn into its work
-dir (pictures/), and the runs' loss curves into the work dir's
-loss_curves.png.
+dir (pictures/).
 """
 import argparse
+import json
 import os.path as osp
 import subprocess
 import sys
@@ -26,7 +26,6 @@ import torch
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 # Run this checkout's mmdualtoken, even where another one is installed.
 sys.path.insert(0, ROOT)
-from mmdualtoken.apis.test import parse_test_metrics
 from mmdualtoken.models import DualTokenViT
 from mmdualtoken.toy_data.coco import draw_scene
 
@@ -94,9 +93,10 @@ def train_and_test(task: str, work_root: str) -> list:
         run('tools/train.py', config, '--work-dir', work_dir, '--no-validate')
         with open(osp.join(work_dir, 'last_checkpoint')) as f:
             checkpoint = f.read().strip()
-        output = run('tools/test.py', config, checkpoint, '--work-dir',
-                     osp.join(work_dir, 'test'))
-        values = parse_test_metrics(output)
+        run('tools/test.py', config, checkpoint, '--work-dir',
+            osp.join(work_dir, 'test'))
+        with open(osp.join(work_dir, 'test', 'metrics.json')) as f:
+            values = json.load(f)
         found = {m: values[m] for m in metrics}
         print(f'   {time.perf_counter() - start:.0f} s: ' +
               ', '.join(f'{m} = {v:.3f}' for m, v in found.items()))
@@ -122,11 +122,6 @@ def main():
                  [args.task] if args.task in JOBS else []):
         results += train_and_test(task, args.work_dir)
     if results:
-        curves = osp.join(args.work_dir, 'loss_curves.png')
-        run('tools/analysis_tools/analyze_logs.py', 'plot_curve',
-            *[work_dir for _, _, work_dir in results], '--keys', 'loss',
-            '--out', curves)
-        print(f'\nLoss curves of these runs: {curves}')
         print('\nToy-data results (trained from scratch on CPU):')
         for name, found, _ in results:
             print(f'  {name:<36} ' + '  '.join(f'{m} {v:.3f}'

@@ -2,6 +2,10 @@
 # Shared by dist_train.sh and dist_test.sh: runs SCRIPT under torchrun.
 #   tools/dist_launch.sh SCRIPT NUM_PROCS_PER_NODE [script args...]
 # Multi-node: set NNODES, NODE_RANK, MASTER_ADDR and PORT on every node.
+# SIGTERM and SIGINT sent to this script reach torchrun, which passes them
+# on to its processes; SIGUSR1 (Slurm's early warning), which torchrun would
+# die of, goes to its processes directly. Training then writes a checkpoint
+# and stops (mmdualtoken.PreemptionHook).
 set -euo pipefail
 SCRIPT=$1
 NPROCS=$2
@@ -22,10 +26,22 @@ if [ -z "${PORT:-}" ]; then
         PORT=29500
     fi
 fi
-PYTHONPATH="$ROOT:${PYTHONPATH:-}" exec torchrun \
+PYTHONPATH="$ROOT:${PYTHONPATH:-}" torchrun \
     --nnodes="$NNODES" \
     --node_rank="$NODE_RANK" \
     --master_addr="$MASTER_ADDR" \
     --master_port="$PORT" \
     --nproc_per_node="$NPROCS" \
-    "$ROOT/tools/$SCRIPT" "${@:3}" --launcher pytorch
+    "$ROOT/tools/$SCRIPT" "${@:3}" --launcher pytorch &
+launcher=$!
+trap 'kill -TERM "$launcher" 2>/dev/null || true' TERM
+trap 'kill -INT "$launcher" 2>/dev/null || true' INT
+trap 'pkill -USR1 -P "$launcher" || true' USR1
+# `wait` returns early when a trapped signal arrives: wait again until
+# torchrun has ended, and exit with its status.
+while :; do
+    status=0
+    wait "$launcher" || status=$?
+    kill -0 "$launcher" 2>/dev/null || break
+done
+exit "$status"

@@ -9,7 +9,8 @@ import sys
 
 # Run this checkout's mmdualtoken, even where another one is installed.
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-from mmdualtoken.toy_data.__main__ import main  # noqa: E402
+from mmdualtoken.cli import run  # noqa: E402
+from mmdualtoken.cli.toy_data import main  # noqa: E402
 
 if __name__ == '__main__':
-    main()
+    run(main)

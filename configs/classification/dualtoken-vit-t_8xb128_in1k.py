@@ -5,7 +5,7 @@
 # ../_base_/schedules/imagenet_bs1024_adamw_lightvit.py.
 _base_ = [
     '../_base_/models/dualtoken-vit-t.py',
-    'mmpretrain::_base_/datasets/imagenet_bs64_swin_224.py',
+    '../_base_/datasets/imagenet_bs64_swin_224.py',
     '../_base_/schedules/imagenet_bs1024_adamw_lightvit.py',
     '../_base_/default_runtime_mmpretrain.py',
 ]
@@ -13,3 +13,6 @@ _base_ = [
 train_dataloader = dict(batch_size=128)
 val_dataloader = dict(batch_size=128)
 test_dataloader = val_dataloader
+# One checkpoint per epoch (a kill loses at most 1 of 300 epochs), the last
+# three kept.
+default_hooks = dict(checkpoint=dict(max_keep_ckpts=3))

@@ -3,7 +3,7 @@
 # at 8 and 11, AdamW 2e-4, weight decay 0.04), which DualToken-ViT follows.
 _base_ = [
     '../_base_/models/mask-rcnn_dualtoken-vit-t_fpn.py',
-    'mmdet::_base_/datasets/coco_instance.py',
+    '../_base_/datasets/coco_instance.py',
     '../_base_/schedules/coco_adamw_1x.py',
-    'mmdet::_base_/default_runtime.py',
+    '../_base_/default_runtime_mmdet.py',
 ]

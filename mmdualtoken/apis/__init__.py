@@ -1,3 +1,4 @@
-from .config import adapt_to_device, load_config
+"""Inference with our configs: models, the hosts' inferencers, pictures."""
+from .inference import draw_prediction, init_inferencer, init_model
 
-__all__ = ['adapt_to_device', 'load_config']
+__all__ = ['init_model', 'init_inferencer', 'draw_prediction']

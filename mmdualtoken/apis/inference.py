@@ -9,6 +9,43 @@ from typing import Optional
 import numpy as np
 from mmengine.config import Config
 from PIL import Image, ImageDraw
+from torch import nn
+
+
+def init_model(config: str,
+               checkpoint: Optional[str] = None,
+               cfg_options: Optional[dict] = None,
+               init_weights: bool = True,
+               device: str = 'cpu') -> nn.Module:
+    """The model of an mmpretrain, mmdet or mmseg config of ours, built in
+    the config's default scope, in eval mode.
+
+    Args:
+        config (str): The config file.
+        checkpoint (str, optional): Weights to load; they must fit exactly.
+        cfg_options (dict, optional): Overrides; ``{'pretrained': PATH or
+            None}`` reaches the backbone, as in the tools.
+        init_weights (bool): Run the model's initialization (which loads a
+            ``Pretrained`` checkpoint the config names). Defaults to True.
+        device (str): Where the model goes. Defaults to ``'cpu'``.
+    """
+    import mmdualtoken  # noqa: F401  (mmdualtoken:: bases, safe loading)
+    from mmengine.registry import MODELS, init_default_scope
+
+    from mmdualtoken.engine.config import read_config, set_pretrained
+    from mmdualtoken.engine.runs import load_weights_strictly
+    cfg = read_config(config)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+        if 'pretrained' in cfg_options:
+            set_pretrained(cfg, cfg_options['pretrained'])
+    init_default_scope(cfg.get('default_scope'))  # as the hosts' init_model
+    model = MODELS.build(cfg.model)
+    if init_weights:
+        model.init_weights()
+    if checkpoint is not None:
+        load_weights_strictly(model, checkpoint)
+    return model.to(device).eval()
 
 
 def init_inferencer(config: str,

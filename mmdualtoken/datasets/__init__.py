@@ -1,8 +1,7 @@
-from .checks import (CheckedLoadImageFromFile, CheckSegMapSize, DataError,
-                     DatasetCheckHook, add_data_checks,
-                     data_errors_as_messages)
+from .checks import (CheckedLoadImageFromFile, CheckSegMap, DatasetCheckHook,
+                     check_dataset)
 
 __all__ = [
-    'CheckedLoadImageFromFile', 'CheckSegMapSize', 'DataError',
-    'DatasetCheckHook', 'add_data_checks', 'data_errors_as_messages'
+    'CheckedLoadImageFromFile', 'CheckSegMap', 'DatasetCheckHook',
+    'check_dataset'
 ]

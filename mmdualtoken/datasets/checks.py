@@ -1,42 +1,34 @@
-"""Bad data stops with a message that names the file, not a traceback.
+"""Bad data stops with a message that names the file, before work where it
+can, instead of a deep traceback or a silently wrong result.
 
-``tools/train.py`` and ``tools/test.py`` add these checks to every config
-(:func:`add_data_checks`):
+Our dataset and runtime bases declare these checks, so every tool that runs
+our configs runs them:
 
-- image loading that names an undecodable (corrupt, truncated) file;
-- for segmentation, a label map of another size than its image;
-- before training, validation and testing, a dataset with no samples or,
-  for detection, no annotations (COCO metrics would be -1 everywhere).
+- :class:`CheckedLoadImageFromFile` names an undecodable (corrupt,
+  truncated) image;
+- :class:`CheckSegMap`, after a segmentation ``LoadAnnotations``, names a
+  label map that is not a single-channel map of its image's size with
+  labels below the class count;
+- :class:`DatasetCheckHook` checks each dataset once it is built, before
+  training starts (the validation set too, which otherwise fails only
+  after training): no samples; for COCO files, no annotations (metrics
+  would be -1), annotations of categories the file does not list (mmdet
+  drops them without a word) and polygons of fewer than three points
+  (pycocotools fails on them during evaluation).
 
-The failures raise :class:`DataError`, which the tools turn into a one-line
-message, also when a dataloader worker raised it.
+The failures raise :class:`~mmdualtoken.errors.DataError`, which the tools
+print as one line, also when a dataloader worker raised it.
 """
-import contextlib
-from typing import Iterator, Optional
+from typing import Optional
 
+import numpy as np
 from mmcv.transforms import LoadImageFromFile
-from mmengine.config import Config
+from mmengine.dist import is_main_process
+from mmengine.fileio import load
 from mmengine.hooks import Hook
 
+from mmdualtoken.errors import DataError
 from mmdualtoken.registry import HOOKS, TRANSFORMS
-
-_IMAGE_LOADERS = ('LoadImageFromFile', 'mmcv.LoadImageFromFile',
-                  'mmdet.LoadImageFromFile', 'mmseg.LoadImageFromFile',
-                  'mmpretrain.LoadImageFromFile')
-_SEG_ANNOTATIONS = ('LoadAnnotations', 'mmseg.LoadAnnotations')
-
-
-class DataError(ValueError):
-    """A sample or dataset the task cannot use; the message says which."""
-
-    MARK = 'DataError: '
-
-    @classmethod
-    def message_of(cls, error: Exception) -> str:
-        """Our message, also from the re-raise of a dataloader worker,
-        whose text holds the worker's whole traceback."""
-        text = str(error).strip()
-        return text.rsplit(cls.MARK, 1)[-1] if cls.MARK in text else text
 
 
 @TRANSFORMS.register_module()
@@ -56,31 +48,54 @@ class CheckedLoadImageFromFile(LoadImageFromFile):
 
 
 @TRANSFORMS.register_module()
-class CheckSegMapSize:
-    """Stops on a segmentation label map whose size differs from its
-    image's (put after ``LoadAnnotations``; compares with the image as
-    loaded, ``ori_shape``, since test pipelines resize before it)."""
+class CheckSegMap:
+    """Stops on a segmentation label map that the loss cannot use. Put it
+    after ``LoadAnnotations``.
+
+    It compares the map's size with the image as loaded (``ori_shape``;
+    test pipelines resize before it), wants one channel, and labels below
+    ``num_classes`` or equal to ``ignore_index``.
+
+    Args:
+        num_classes (int, optional): The class count; by default
+            :class:`DatasetCheckHook` sets it from the dataset's classes.
+        ignore_index (int): The label the loss ignores. Defaults to 255.
+    """
+
+    def __init__(self,
+                 num_classes: Optional[int] = None,
+                 ignore_index: int = 255):
+        self.num_classes = num_classes
+        self.ignore_index = ignore_index
 
     def __call__(self, results: dict) -> dict:
-        label = tuple(results['gt_seg_map'].shape[:2])
+        label_map = results['gt_seg_map']
+        path = results['seg_map_path']
+        if label_map.ndim != 2:
+            raise DataError(
+                f'{path} has {label_map.shape[2]} channels: a label map holds '
+                f'one class index per pixel (an 8-bit grey or palette PNG), '
+                f'not colours. Convert it, e.g. with the dataset\'s palette.')
+        label = tuple(label_map.shape)
         image = tuple(results['ori_shape'][:2])
         if label != image:
             raise DataError(
-                f'{results["seg_map_path"]} is {label[0]}x{label[1]} (HxW) '
-                f'but its image {results["img_path"]} is {image[0]}x'
-                f'{image[1]}: a label map must have its image\'s size. '
-                f'Fix the pair or remove it from the dataset.')
+                f'{path} is {label[0]}x{label[1]} (HxW) but its image '
+                f'{results["img_path"]} is {image[0]}x{image[1]}: a label '
+                f'map must have its image\'s size. Fix the pair or remove it '
+                f'from the dataset.')
+        if self.num_classes is not None:
+            values = np.unique(label_map)
+            bad = values[(values >= self.num_classes)
+                         & (values != self.ignore_index)]
+            if len(bad):
+                raise DataError(
+                    f'{path} holds label {int(bad[-1])}, but the dataset has '
+                    f'{self.num_classes} classes (labels 0 to '
+                    f'{self.num_classes - 1} after reduce_zero_label, '
+                    f'{self.ignore_index} ignored): fix the map, or give the '
+                    f'dataset and the heads the right classes.')
         return results
-
-
-def _lacks_annotations(dataset) -> bool:
-    """True for an mmdet dataset without a single annotated object (the
-    first annotated image ends the search)."""
-    if 'instances' not in dataset.get_data_info(0):
-        return False  # not a detection dataset
-    return not any(
-        dataset.get_data_info(index)['instances']
-        for index in range(len(dataset)))
 
 
 def _source(dataset) -> str:
@@ -88,44 +103,45 @@ def _source(dataset) -> str:
             or str(getattr(dataset, 'data_prefix', '')))
 
 
-def _no_samples(dataset, key: str) -> str:
-    return (f'{key} ({_source(dataset)}) has no samples: the annotation '
-            f'file lists no images, or all were filtered out (filter_cfg, '
-            f'e.g. filter_empty_gt). Check the file and {key}.')
+def no_samples_message(source: str, key: str) -> str:
+    return (f'{key} ({source}) has no samples: the annotation file lists no '
+            f'images, or all were filtered out (filter_cfg, e.g. '
+            f'filter_empty_gt). Check the file and {key}.')
 
 
-def _empty_dataset_error(error: ValueError) -> Optional[DataError]:
-    """mmengine fails on a dataset left with no samples while serialising
-    it (``np.concatenate`` of nothing), before any hook can look: the
-    DataError that says so, or None for any other error."""
-    trace = error.__traceback__
-    while trace is not None:
-        frame = trace.tb_frame
-        if frame.f_code.co_name == '_serialize_data':
-            return DataError(
-                _no_samples(frame.f_locals.get('self'), 'The dataset'))
-        trace = trace.tb_next
-    return None
-
-
-@contextlib.contextmanager
-def data_errors_as_messages() -> Iterator[None]:
-    """Turns the data failures above, raised in this process or in a
-    dataloader worker, into a one-line exit message."""
-    try:
-        yield
-    except DataError as error:
-        raise SystemExit(DataError.message_of(error)) from None
-    except ValueError as error:
-        explained = _empty_dataset_error(error)
-        if explained is None:
-            raise
-        raise SystemExit(str(explained)) from None
+def _check_coco(dataset, key: str, needs_annotations: bool) -> None:
+    """The COCO file's own content: mmdet keeps only what it parsed."""
+    if not hasattr(dataset, 'cat2label') or not dataset.ann_file:
+        return  # not a COCO-style mmdet dataset
+    source = dataset.ann_file
+    content = load(source, backend_args=getattr(dataset, 'backend_args', None))
+    if needs_annotations and not content.get('annotations'):
+        raise DataError(
+            f'{key} ({source}) has {len(content.get("images", []))} images '
+            f'but no annotations: COCO metrics would be -1. Check the '
+            f'annotation file\'s "annotations" list (or evaluate with '
+            f'format_only=True to only write the results).')
+    listed = {category['id'] for category in content.get('categories', [])}
+    for ann in content.get('annotations', []):
+        where = (f'{source}: annotation {ann.get("id")} (image '
+                 f'{ann.get("image_id")})')
+        if ann.get('category_id') not in listed:
+            raise DataError(
+                f'{where} has category_id {ann.get("category_id")}, which '
+                f'its "categories" do not list ({sorted(listed)}); mmdet '
+                f'would drop it silently. Add the category or fix the id.')
+        segmentation = ann.get('segmentation')
+        for polygon in segmentation if isinstance(segmentation, list) else []:
+            if len(polygon) < 6:
+                raise DataError(
+                    f'{where} has a polygon of {len(polygon) // 2} points; '
+                    f'COCO polygons need at least 3 (x, y) points. Remove it '
+                    f'or its annotation.')
 
 
 def check_dataset(dataset, key: str, needs_annotations: bool) -> None:
-    """Raises :class:`DataError` for a dataset with no samples, or (when
-    ``needs_annotations``) a detection dataset with no annotations."""
+    """Raises :class:`DataError` for a dataset that cannot train or be
+    evaluated (see the module's description)."""
     if hasattr(dataset, 'datasets'):  # ConcatDataset
         for index, part in enumerate(dataset.datasets):
             check_dataset(part, f'{key}.datasets[{index}]', needs_annotations)
@@ -134,75 +150,42 @@ def check_dataset(dataset, key: str, needs_annotations: bool) -> None:
         return check_dataset(dataset.dataset, f'{key}.dataset',
                              needs_annotations)
     if len(dataset) == 0:
-        raise DataError(_no_samples(dataset, key))
-    if needs_annotations and _lacks_annotations(dataset):
-        raise DataError(
-            f'{key} ({_source(dataset)}) has {len(dataset)} images but no '
-            f'annotations: COCO metrics would be -1. Check the annotation '
-            f'file\'s "annotations" list (or evaluate with format_only=True '
-            f'to only write the results).')
+        raise DataError(no_samples_message(_source(dataset), key))
+    if is_main_process():
+        _check_coco(dataset, key, needs_annotations)
+    classes = (getattr(dataset, 'metainfo', None) or {}).get('classes')
+    for step in getattr(getattr(dataset, 'pipeline', None), 'transforms', []):
+        if isinstance(step, CheckSegMap) and step.num_classes is None:
+            step.num_classes = len(classes) if classes else None
 
 
 @HOOKS.register_module()
 class DatasetCheckHook(Hook):
-    """Checks each dataset once its dataloader is built, before its first
-    batch (see :func:`check_dataset`)."""
+    """Checks each dataset once, before its first batch: the training and
+    validation sets before training starts, the test set before testing
+    (see :func:`check_dataset`)."""
 
     priority = 'VERY_HIGH'
 
     def __init__(self):
         self._checked = set()
 
-    def _check(self, runner, split: str, evaluator=None) -> None:
-        if split in self._checked:
+    def _check(self, runner, split: str) -> None:
+        loop = getattr(runner, f'{split}_loop', None)
+        if split in self._checked or not hasattr(loop, 'dataloader'):
             return
         self._checked.add(split)
-        loader = getattr(runner, f'{split}_dataloader')
-        metrics = getattr(evaluator, 'metrics', [])
+        metrics = getattr(getattr(loop, 'evaluator', None), 'metrics', [])
         check_dataset(
-            loader.dataset, f'{split}_dataloader.dataset',
+            loop.dataloader.dataset, f'{split}_dataloader.dataset',
             not any(getattr(m, 'format_only', False) for m in metrics))
 
     def before_train(self, runner) -> None:
         self._check(runner, 'train')
+        self._check(runner, 'val')
 
     def before_val(self, runner) -> None:
-        self._check(runner, 'val', runner.val_evaluator)
+        self._check(runner, 'val')
 
     def before_test(self, runner) -> None:
-        self._check(runner, 'test', runner.test_evaluator)
-
-
-def _check_pipeline(pipeline: list, scope: str) -> None:
-    for index in range(len(pipeline) - 1, -1, -1):
-        step = pipeline[index]
-        if not isinstance(step, dict):
-            continue
-        if step.get('type') in _IMAGE_LOADERS:
-            step['type'] = 'mmdualtoken.CheckedLoadImageFromFile'
-        elif scope == 'mmseg' and step.get('type') in _SEG_ANNOTATIONS:
-            pipeline.insert(index + 1,
-                            dict(type='mmdualtoken.CheckSegMapSize'))
-
-
-def add_data_checks(cfg: Config) -> None:
-    """Adds the checks to every dataloader of ``cfg`` and the hook."""
-    for split in ('train', 'val', 'test'):
-        loader = cfg.get(f'{split}_dataloader')
-        if not loader:
-            continue
-        datasets = [loader.dataset]
-        while datasets:
-            dataset = datasets.pop()
-            datasets += dataset.get('datasets', [])
-            if 'dataset' in dataset:
-                datasets.append(dataset.dataset)
-            if isinstance(dataset.get('pipeline'), list):
-                _check_pipeline(dataset.pipeline, cfg.default_scope)
-    tta = cfg.get('tta_pipeline')
-    if isinstance(tta, list):
-        _check_pipeline(tta, cfg.default_scope)
-    cfg.custom_hooks = [
-        *cfg.get('custom_hooks', []),
-        dict(type='mmdualtoken.DatasetCheckHook')
-    ]
+        self._check(runner, 'test')

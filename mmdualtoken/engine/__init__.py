@@ -1,11 +1,15 @@
-from .checkpoint import allow_mmengine_checkpoint_types
+"""What a run does, declared by our configs: the hooks that protect a
+user's work, exact resume, and the config checks of the tools."""
+from .checkpoint_hook import AtomicCheckpointHook, AtomicLocalBackend
 from .distributed import CPUDistributedDataParallel
-from .hooks import AtomicCheckpointHook, latest_checkpoint
-from .randomness import (ReseedHook, SeededDataset, SeededSampler,
-                         make_resumable)
+from .divergence import DivergenceHook
+from .preemption import PreemptionHook
+from .randomness import (ExactResumeHook, ResumableBatchSampler,
+                         SeedAugmentation)
+from .work_dir_lock import WorkDirLockHook
 
 __all__ = [
-    'allow_mmengine_checkpoint_types', 'CPUDistributedDataParallel',
-    'AtomicCheckpointHook', 'latest_checkpoint', 'ReseedHook', 'SeededDataset',
-    'SeededSampler', 'make_resumable'
+    'AtomicCheckpointHook', 'AtomicLocalBackend', 'CPUDistributedDataParallel',
+    'DivergenceHook', 'PreemptionHook', 'ExactResumeHook',
+    'ResumableBatchSampler', 'SeedAugmentation', 'WorkDirLockHook'
 ]

@@ -7,15 +7,13 @@ import pytest
 import torch
 from helpers import (MASK_RCNN_DEMO, REPO, assert_detector_trains, make_toy,
                      one_and_two_process_metrics, run_tool,
-                     save_untrained_checkpoint)
+                     save_untrained_checkpoint, test_metrics)
 from mmdet.registry import MODELS
 from mmdet.testing import demo_mm_inputs
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from pycocotools.coco import COCO
 from pycocotools.cocoeval import COCOeval
-
-from mmdualtoken.apis.test import parse_test_metrics
 
 DEMO = MASK_RCNN_DEMO
 CONFIGS = sorted((REPO / 'configs/detection').glob('*.py'))
@@ -71,19 +69,17 @@ def trained(toy_root):
 def test_train_then_test_beats_the_untrained_model(toy_root, trained):
     work_dir, checkpoint = trained
     prefix = work_dir / 'results'
-    output = run_tool(toy_root, 'tools/test.py', DEMO, checkpoint,
-                      '--work-dir', work_dir / 'test', '--out', prefix).stdout
-    metrics = parse_test_metrics(output)
-
+    metrics = test_metrics(toy_root, DEMO, checkpoint, work_dir / 'test',
+                           '--cfg-options',
+                           f'test_evaluator.outfile_prefix={prefix}')
     untrained = save_untrained_checkpoint(DEMO, work_dir / 'untrained.pth')
-    baseline = parse_test_metrics(
-        run_tool(toy_root, 'tools/test.py', DEMO, untrained, '--work-dir',
-                 work_dir / 'test_untrained').stdout)
+    baseline = test_metrics(toy_root, DEMO, untrained,
+                            work_dir / 'test_untrained')
     for metric in ('coco/bbox_mAP', 'coco/segm_mAP'):
         assert metrics[metric] >= baseline[metric] + 0.03, (metric, metrics,
                                                             baseline)
 
-    # --out wrote COCO-format results that pycocotools evaluates alike.
+    # outfile_prefix wrote COCO-format results that pycocotools evaluates alike.
     ground_truth = COCO(
         str(toy_root / 'data/toy/coco/annotations/instances_val2017.json'))
     for iou_type in ('bbox', 'segm'):

@@ -11,31 +11,32 @@ import torch
 from helpers import (CLS_DEMO, REPO, RETINANET_DEMO, SEG_DEMO, make_toy,
                      run_tool)
 
-from mmdualtoken.engine import latest_checkpoint
+from mmdualtoken.engine.checkpoint import latest_checkpoint
 
 DEMO = CLS_DEMO
 # Stalls the second checkpoint write half way, after telling the test.
 STALL = '''
 import os, time
-from mmengine.fileio.backends import local_backend
+from mmdualtoken.engine import checkpoint_hook
 
-_put = local_backend.LocalBackend.put
+_put = checkpoint_hook.AtomicLocalBackend.put
 _saves = []
 
 
 def put(self, obj, filepath):
-    if str(filepath).endswith(('.pth', '.part')):
+    if str(filepath).endswith('.pth'):
         _saves.append(filepath)
         if len(_saves) == 2:
-            with open(filepath, 'wb') as f:
+            partial = checkpoint_hook.partial_path(str(filepath))
+            with open(partial, 'wb') as f:
                 f.write(obj[:len(obj) // 2])
             with open(os.environ['STALL_MARKER'], 'w') as f:
-                f.write(str(filepath))
+                f.write(partial)
             time.sleep(600)
     return _put(self, obj, filepath)
 
 
-local_backend.LocalBackend.put = put
+checkpoint_hook.AtomicLocalBackend.put = put
 '''
 
 
@@ -159,16 +160,22 @@ def test_resume_with_nothing_to_resume_stops_and_touches_nothing(
     assert sorted(p.name for p in other_run.iterdir()) == ['notes.txt']
 
 
-def test_latest_checkpoint_falls_back_to_the_newest_complete_file(tmp_path):
-    assert latest_checkpoint(str(tmp_path)) is None
-    for name in ('epoch_2.pth', 'epoch_10.pth', '.epoch_11.pth.part',
-                 'iter_x.pth'):
-        (tmp_path / name).write_bytes(b'x')
-    assert latest_checkpoint(str(tmp_path)) == str(tmp_path / 'epoch_10.pth')
+def test_latest_checkpoint_is_the_newest_complete_file(tmp_path):
+    assert latest_checkpoint(str(tmp_path)) == (None, [])
+    for age, name in enumerate(('epoch_11.pth', 'epoch_10.pth', 'epoch_2.pth')):
+        torch.save(dict(meta=dict(epoch=age)), tmp_path / name)
+        os.utime(tmp_path / name, (1e9 - age, 1e9 - age))
+    truncated = tmp_path / 'epoch_11.pth'
+    truncated.write_bytes(truncated.read_bytes()[:100])
+    (tmp_path / '.epoch_12.pth.part').write_bytes(b'x')
+    assert latest_checkpoint(str(tmp_path)) == (str(tmp_path / 'epoch_10.pth'),
+                                                [str(truncated)])
     (tmp_path / 'last_checkpoint').write_text(str(tmp_path / 'gone.pth'))
-    assert latest_checkpoint(str(tmp_path)) == str(tmp_path / 'epoch_10.pth')
+    assert latest_checkpoint(str(tmp_path))[0] == str(tmp_path /
+                                                      'epoch_10.pth')
     (tmp_path / 'last_checkpoint').write_text(str(tmp_path / 'epoch_2.pth'))
-    assert latest_checkpoint(str(tmp_path)) == str(tmp_path / 'epoch_2.pth')
+    assert latest_checkpoint(str(tmp_path)) == (str(tmp_path / 'epoch_2.pth'),
+                                                [])
 
 
 def test_dist_train_rejects_bad_process_counts(tmp_path):
@@ -181,7 +188,7 @@ def test_dist_train_rejects_bad_process_counts(tmp_path):
 
 
 def test_cpu_ddp_keeps_mmengine_wrapper_defaults():
-    from mmdualtoken.apis.config import load_config
+    from mmdualtoken.engine.config import load_config
     cfg = load_config(str(DEMO), launcher='pytorch')
     if not torch.cuda.is_available():
         assert cfg.model_wrapper_cfg.broadcast_buffers is False
@@ -379,6 +386,6 @@ def test_coco_files_without_images_or_annotations_stop_before_work(
         tmp_path / 'work',
         check=False)
     assert_clean_failure(
-        trained, 'The dataset (data/toy/coco/annotations/'
+        trained, 'train_dataloader.dataset (data/toy/coco/annotations/'
         'instances_train2017.json) has no samples')
     assert not list((tmp_path / 'work').glob('*.pth'))

@@ -4,7 +4,7 @@ import pytest
 import torch
 from helpers import REPO, run_tool
 
-from mmdualtoken.apis.config import build_model
+from mmdualtoken.apis import init_model
 
 TASK_CONFIGS = sorted([
     *(REPO / 'configs/detection').glob('*_dualtoken-vit-[ts]_*.py'),
@@ -19,7 +19,7 @@ def backbones(tmp_path_factory):
     root = tmp_path_factory.mktemp('extract')
     made = {}
     for arch in ('t', 's'):
-        classifier = build_model(
+        classifier = init_model(
             str(REPO /
                 f'configs/classification/dualtoken-vit-{arch}_8xb128_in1k.py'))
         full = root / f'{arch}_full.pth'
@@ -48,7 +48,7 @@ def test_extracted_file_holds_only_the_backbone(backbones):
 def test_every_backbone_weight_loads_into_each_task_config(config, backbones):
     arch = 's' if 'dualtoken-vit-s_' in config.name else 't'
     expected, out = backbones[arch]
-    model = build_model(str(config), dict(pretrained=str(out)))
+    model = init_model(str(config), cfg_options=dict(pretrained=str(out)))
     loaded = model.backbone.state_dict()
     # The task backbones add output norms for the stages the classifier
     # does not output; everything else comes from the checkpoint.

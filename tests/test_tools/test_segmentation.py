@@ -4,15 +4,13 @@ import numpy as np
 import pytest
 import torch
 from helpers import (REPO, SEG_DEMO, make_toy, one_and_two_process_metrics,
-                     run_tool, save_untrained_checkpoint)
+                     run_tool, save_untrained_checkpoint, test_metrics)
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmengine.structures import PixelData
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 from PIL import Image
-
-from mmdualtoken.apis.test import parse_test_metrics
 
 DEMO = SEG_DEMO
 CONFIGS = sorted((REPO / 'configs/segmentation').glob('*.py'))
@@ -69,17 +67,15 @@ def trained(toy_root):
 def test_train_then_test_beats_the_untrained_model(toy_root, trained):
     work_dir, checkpoint = trained
     out_dir = work_dir / 'label_maps'
-    metrics = parse_test_metrics(
-        run_tool(toy_root, 'tools/test.py', DEMO, checkpoint, '--work-dir',
-                 work_dir / 'test', '--out', out_dir).stdout)
-
+    metrics = test_metrics(toy_root, DEMO, checkpoint, work_dir / 'test',
+                           '--cfg-options', f'test_evaluator.output_dir={out_dir}',
+                           'test_evaluator.keep_results=True')
     untrained = save_untrained_checkpoint(DEMO, work_dir / 'untrained.pth')
-    baseline = parse_test_metrics(
-        run_tool(toy_root, 'tools/test.py', DEMO, untrained, '--work-dir',
-                 work_dir / 'test_untrained').stdout)
+    baseline = test_metrics(toy_root, DEMO, untrained,
+                            work_dir / 'test_untrained')
     assert metrics['mIoU'] >= baseline['mIoU'] + 10, (metrics, baseline)
 
-    # --out DIR wrote one label map per validation image, at its size.
+    # output_dir holds one label map per validation image, at its size.
     images = sorted(
         (toy_root / 'data/toy/ade20k/images/validation').glob('*.jpg'))
     maps = sorted(out_dir.glob('*.png'))
@@ -88,11 +84,13 @@ def test_train_then_test_beats_the_untrained_model(toy_root, trained):
     assert label_map.shape == Image.open(images[0]).size[::-1]
 
 
-def test_show_dir_paints_every_test_image(toy_root, trained):
+def test_show_dir_paints_every_test_image_with_mmsegs_tool(toy_root, trained):
     work_dir, checkpoint = trained
     show_dir = work_dir / 'painted'
-    run_tool(toy_root, 'tools/test.py', DEMO, checkpoint, '--show-dir',
-             show_dir)
+    result = run_tool(toy_root, 'tools/test.py', DEMO, checkpoint,
+                      '--work-dir', work_dir / 'test_painted', '--show-dir',
+                      show_dir)
+    assert "handing over to mmseg's own tools/test.py" in result.stderr
     images = list(
         (toy_root / 'data/toy/ade20k/images/validation').glob('*.jpg'))
     painted = list(show_dir.rglob('*.png'))

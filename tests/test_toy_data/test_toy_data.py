@@ -90,7 +90,7 @@ def test_ade20k_layout_loads_in_mmseg(tmp_path):
 
 def test_command_keeps_a_dataset_and_replaces_it_only_when_forced(
         tmp_path, capsys):
-    from mmdualtoken.toy_data.__main__ import main
+    from mmdualtoken.cli.toy_data import main
     root = tmp_path / 'toy'
     main(['--task', 'cls', '--root', str(root)])
     written = digest(root / 'imagenet')

@@ -9,6 +9,10 @@ and is drawn by the task library's own visualizer (mmpretrain's
 UniversalVisualizer, mmdet's DetLocalVisualizer, mmseg's
 SegLocalVisualizer): its label, its boxes and masks, or its label map.
 Pictures are written as DIR/<index>_<image name>.png.
+
+The hosts' own browse_dataset.py tools fail on our pinned stack (mmseg's
+with OpenCV 4.14's array layouts, mmpretrain's grid mode with matplotlib
+3.11); this one draws with the same visualizers.
 """
 import argparse
 import os
@@ -23,7 +27,7 @@ sys.path.insert(0, ROOT)
 from mmengine.config import DictAction
 from mmengine.registry import DATASETS, VISUALIZERS, init_default_scope
 
-from mmdualtoken.apis.config import _read_config
+from mmdualtoken.engine.config import read_config
 
 
 def _plain_instances(instances) -> None:
@@ -47,7 +51,7 @@ def main(argv=None):
         '--split', choices=['train', 'val', 'test'], default='train')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     args = parser.parse_args(argv)
-    cfg = _read_config(args.config)
+    cfg = read_config(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
     init_default_scope(cfg.default_scope)

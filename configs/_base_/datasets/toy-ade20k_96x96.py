@@ -1,15 +1,17 @@
 # The toy ADE20K that tools/make_toy_data.py writes (ADEChallengeData2016's
 # layout, 128 px images): mmseg's ADE20K pipeline with 96x96 crops from
 # images resized to 128 px high, 4 images a batch.
-_base_ = 'mmseg::_base_/datasets/ade20k.py'
+_base_ = './ade20k.py'
 
 data_root = 'data/toy/ade20k'
 crop_size = (96, 96)
 scale = (512, 128)
 
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='mmdualtoken.SeedAugmentation'),
+    dict(type='mmdualtoken.CheckedLoadImageFromFile'),
     dict(type='LoadAnnotations', reduce_zero_label=True),
+    dict(type='mmdualtoken.CheckSegMap'),
     dict(
         type='RandomResize',
         scale=scale,
@@ -21,9 +23,10 @@ train_pipeline = [
     dict(type='PackSegInputs'),
 ]
 test_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='mmdualtoken.CheckedLoadImageFromFile'),
     dict(type='Resize', scale=scale, keep_ratio=True),
     dict(type='LoadAnnotations', reduce_zero_label=True),
+    dict(type='mmdualtoken.CheckSegMap'),
     dict(type='PackSegInputs'),
 ]
 train_dataloader = dict(

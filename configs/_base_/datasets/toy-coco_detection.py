@@ -5,14 +5,15 @@ _base_ = './toy-coco_instance.py'
 image_scale = (128, 128)
 
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='mmdualtoken.SeedAugmentation'),
+    dict(type='mmdualtoken.CheckedLoadImageFromFile'),
     dict(type='LoadAnnotations', with_bbox=True),
     dict(type='Resize', scale=image_scale, keep_ratio=True),
     dict(type='RandomFlip', prob=0.5),
     dict(type='PackDetInputs'),
 ]
 test_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='mmdualtoken.CheckedLoadImageFromFile'),
     dict(type='Resize', scale=image_scale, keep_ratio=True),
     dict(type='LoadAnnotations', with_bbox=True),
     dict(

@@ -1,21 +1,22 @@
 # The toy COCO that tools/make_toy_data.py writes (COCO's layout and
 # annotation format, three classes of shapes, 128 px images): mmdet's COCO
 # instance-segmentation data at 128x128 instead of 1333x800, 4 images a batch.
-_base_ = 'mmdet::_base_/datasets/coco_instance.py'
+_base_ = './coco_instance.py'
 
 data_root = 'data/toy/coco/'
 metainfo = dict(classes=('square', 'disc', 'triangle'))
 image_scale = (128, 128)
 
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='mmdualtoken.SeedAugmentation'),
+    dict(type='mmdualtoken.CheckedLoadImageFromFile'),
     dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
     dict(type='Resize', scale=image_scale, keep_ratio=True),
     dict(type='RandomFlip', prob=0.5),
     dict(type='PackDetInputs'),
 ]
 test_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='mmdualtoken.CheckedLoadImageFromFile'),
     dict(type='Resize', scale=image_scale, keep_ratio=True),
     dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
     dict(

@@ -1,7 +1,7 @@
 # The toy ImageNet that tools/make_toy_data.py writes (mmpretrain's
 # ImageNet layout, four classes of textures): ImageNet's augmentations at
 # 64 px instead of 224.
-_base_ = 'mmpretrain::_base_/datasets/imagenet_bs64_swin_224.py'
+_base_ = './imagenet_bs64_swin_224.py'
 
 data_root = 'data/toy/imagenet'
 image_size = 64
@@ -12,7 +12,8 @@ bgr_std = [57.375, 57.12, 58.395]
 data_preprocessor = dict(num_classes=len(metainfo['classes']))
 
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='mmdualtoken.SeedAugmentation'),
+    dict(type='mmdualtoken.CheckedLoadImageFromFile'),
     dict(
         type='RandomResizedCrop',
         scale=image_size,
@@ -40,7 +41,7 @@ train_pipeline = [
     dict(type='PackInputs'),
 ]
 test_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='mmdualtoken.CheckedLoadImageFromFile'),
     dict(
         type='ResizeEdge',
         scale=image_size * 256 // 224,

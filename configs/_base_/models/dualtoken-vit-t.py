@@ -3,7 +3,10 @@
 # 0.1, drop path 0.1 and Mixup 0.2 / CutMix 1.0.
 custom_imports = dict(imports=['mmdualtoken'], allow_failed_imports=False)
 
+# `_scope_`: the classifier is mmpretrain's also where this file is
+# inherited as `mmdualtoken::`, whose dicts mmengine would tag with our scope.
 model = dict(
+    _scope_='mmpretrain',
     type='ImageClassifier',
     backbone=dict(
         type='mmdualtoken.DualTokenViT', arch='t', drop_path_rate=0.1),

@@ -7,7 +7,7 @@ _base_ = [
     '../../_base_/models/mask-rcnn_dualtoken-vit-t_fpn.py',
     '../../_base_/datasets/toy-coco_instance.py',
     '../../_base_/schedules/coco_adamw_1x.py',
-    'mmdet::_base_/default_runtime.py',
+    '../../_base_/default_runtime_mmdet.py',
 ]
 
 # Toy images hold at most 4 objects: fewer sampled anchors, proposals and

@@ -5,7 +5,7 @@ _base_ = [
     '../../_base_/models/retinanet_dualtoken-vit-t_fpn.py',
     '../../_base_/datasets/toy-coco_detection.py',
     '../../_base_/schedules/coco_adamw_1x.py',
-    'mmdet::_base_/default_runtime.py',
+    '../../_base_/default_runtime_mmdet.py',
 ]
 
 model = dict(

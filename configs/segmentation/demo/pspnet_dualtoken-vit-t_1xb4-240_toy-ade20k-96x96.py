@@ -10,5 +10,10 @@ _base_ = [
 ]
 
 crop_size = (96, 96)
+# One process: BatchNorm, not SyncBN, so that any tool runs it on a CPU.
+norm_cfg = dict(type='BN', requires_grad=True)
 model = dict(
-    data_preprocessor=dict(size=crop_size), backbone=dict(init_cfg=None))
+    data_preprocessor=dict(size=crop_size),
+    backbone=dict(init_cfg=None),
+    decode_head=dict(norm_cfg=norm_cfg),
+    auxiliary_head=dict(norm_cfg=norm_cfg))

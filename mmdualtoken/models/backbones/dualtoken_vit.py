@@ -11,6 +11,7 @@ from mmengine.model.weight_init import trunc_normal_
 from torch import Tensor, nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
+from mmdualtoken.errors import ConfigError
 from mmdualtoken.registry import MODELS
 from ..layers import DualTokenBlock
 from ..layers.attention import (resize_token_grid, to_channels_first,
@@ -287,10 +288,14 @@ class DualTokenViT(BaseModule):
         self.in_channels = in_channels
         self.out_indices = self._parse_out_indices(out_indices)
         if not -1 <= frozen_stages <= self.num_stages:
-            raise ValueError(
+            raise ConfigError(
                 f'frozen_stages must be in [-1, {self.num_stages}]'
                 f' (-1 freezes nothing), got {frozen_stages}.')
         self.frozen_stages = frozen_stages
+        if not 0 <= drop_path_rate < 1:
+            raise ConfigError(
+                f'drop_path_rate must be in [0, 1) (the chance to drop a '
+                f'block in the deepest layer), got {drop_path_rate}.')
         self.norm_eval = norm_eval
         self.with_cp = with_cp
         self.max_pretrained_mismatch = max_pretrained_mismatch
@@ -299,7 +304,7 @@ class DualTokenViT(BaseModule):
         self.stem = ConvStem(in_channels, embed_dims[0], norm_cfg
                              or dict(type='BN'), act_cfg)
         if len(global_token_grid) != 2 or min(global_token_grid) < 1:
-            raise ValueError(f'global_token_grid must be (rows, cols) >= 1, '
+            raise ConfigError(f'global_token_grid must be (rows, cols) >= 1, '
                              f'got {global_token_grid!r}.')
         self.global_token_grid = tuple(global_token_grid)
         self.global_tokens = nn.Parameter(
@@ -385,7 +390,7 @@ class DualTokenViT(BaseModule):
         else:
             cause = ('it does not look like a DualToken-ViT checkpoint of '
                      'this arch (another model, or another task\'s keys)')
-        raise ValueError(
+        raise ConfigError(
             f'Pretrained {checkpoint}: {unfit:.0%} of the backbone\'s '
             f'weights are missing or of another shape (more than '
             f'max_pretrained_mismatch={self.max_pretrained_mismatch}); '
@@ -446,15 +451,15 @@ class DualTokenViT(BaseModule):
         }
         if isinstance(arch, str):
             if arch.lower() not in self.arch_zoo:
-                raise ValueError(f'Unknown arch {arch!r}; choose one of '
+                raise ConfigError(f'Unknown arch {arch!r}; choose one of '
                                  f'{sorted(self.arch_zoo)} or pass a dict.')
             return self.arch_zoo[arch.lower()]
         if not isinstance(arch, dict) or set(arch) != keys:
-            raise ValueError(f'A custom arch must be a dict with exactly the '
+            raise ConfigError(f'A custom arch must be a dict with exactly the '
                              f'keys {sorted(keys)}, got {arch!r}.')
         for key in keys - {'token_mixing'}:
             if len(arch[key]) != self.num_stages:
-                raise ValueError(f'arch[{key!r}] needs one value per stage '
+                raise ConfigError(f'arch[{key!r}] needs one value per stage '
                                  f'({self.num_stages}), got {arch[key]!r}.')
         return dict(arch)
 
@@ -464,7 +469,7 @@ class DualTokenViT(BaseModule):
         parsed = []
         for index in out_indices:
             if not -self.num_stages <= index < self.num_stages:
-                raise ValueError(
+                raise ConfigError(
                     f'out_indices must be in [-{self.num_stages}, '
                     f'{self.num_stages - 1}], got {index}.')
             parsed.append(index % self.num_stages)

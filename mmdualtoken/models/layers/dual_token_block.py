@@ -5,6 +5,7 @@ from mmcv.cnn.bricks import DropPath
 from mmengine.model import BaseModule
 from torch import Tensor, nn
 
+from mmdualtoken.errors import ConfigError
 from .conv_encoder import ConvEncoder
 from .feed_forward import BiAttentionFFN, TokenMixingMLP
 from .position_aware_token import (GlobalTokenAttention,
@@ -76,10 +77,10 @@ class DualTokenBlock(BaseModule):
                  init_cfg=None):
         super().__init__(init_cfg=init_cfg)
         if local_branch not in LOCAL_BRANCHES:
-            raise ValueError(f'local_branch must be one of {LOCAL_BRANCHES}, '
+            raise ConfigError(f'local_branch must be one of {LOCAL_BRANCHES}, '
                              f'got {local_branch!r}.')
         if global_token_fusion not in GLOBAL_TOKEN_FUSIONS:
-            raise ValueError(f'global_token_fusion must be one of '
+            raise ConfigError(f'global_token_fusion must be one of '
                              f'{GLOBAL_TOKEN_FUSIONS}, got '
                              f'{global_token_fusion!r}.')
         if local_branch == 'conv':

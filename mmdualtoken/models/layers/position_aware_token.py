@@ -6,6 +6,7 @@ from mmcv.cnn import build_activation_layer
 from mmengine.model import BaseModule
 from torch import Tensor, nn
 
+from mmdualtoken.errors import ConfigError
 from .attention import (multi_head_attention, resize_token_grid,
                         to_channels_first, to_channels_last)
 
@@ -60,10 +61,10 @@ class StepwiseDownsample(BaseModule):
                  init_cfg=None):
         super().__init__(init_cfg=init_cfg)
         if mode not in ('stepwise', 'one_step'):
-            raise ValueError(f"downsample must be 'stepwise' or 'one_step', "
+            raise ConfigError(f"downsample must be 'stepwise' or 'one_step', "
                              f'got {mode!r}.')
         if step_conv not in STEP_CONVS:
-            raise ValueError(f'step_conv must be one of {STEP_CONVS}, got '
+            raise ConfigError(f'step_conv must be one of {STEP_CONVS}, got '
                              f'{step_conv!r}.')
         self.mode = mode
         self.factor = 2**num_steps
@@ -102,7 +103,7 @@ class GlobalBroadcast(BaseModule):
     def __init__(self, embed_dims: int, num_heads: int, init_cfg=None):
         super().__init__(init_cfg=init_cfg)
         if embed_dims % num_heads != 0:
-            raise ValueError(f'embed_dims ({embed_dims}) must be divisible by '
+            raise ConfigError(f'embed_dims ({embed_dims}) must be divisible by '
                              f'num_heads ({num_heads}); change the arch.')
         self.num_heads = num_heads
         self.query_norm = nn.LayerNorm(embed_dims)

@@ -3,6 +3,7 @@ from mmcv.cnn.bricks import DropPath
 from mmengine.model import BaseModule
 from torch import Tensor, nn
 
+from mmdualtoken.errors import ConfigError
 from .attention import multi_head_attention
 
 
@@ -33,7 +34,7 @@ class WindowAttentionEncoder(BaseModule):
                  init_cfg=None):
         super().__init__(init_cfg=init_cfg)
         if embed_dims % num_heads != 0:
-            raise ValueError(f'embed_dims ({embed_dims}) must be divisible by '
+            raise ConfigError(f'embed_dims ({embed_dims}) must be divisible by '
                              f'num_heads ({num_heads}); change the arch.')
         self.num_heads = num_heads
         self.window_size = window_size

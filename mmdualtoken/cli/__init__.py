@@ -1,0 +1,49 @@
+"""The command line: argument parsing, and our errors as one line.
+
+The library raises :class:`~mmdualtoken.errors.MMDualTokenError`; here it
+becomes ``error: <message>`` on stderr and exit status 1 (128 + the signal
+for a run a signal stopped). Any other error keeps its traceback, and its
+last line is repeated at the end, below mmengine's config dump. ``--debug``
+or ``MMDUALTOKEN_DEBUG=1`` shows the traceback of our errors too.
+"""
+import os
+import sys
+import traceback
+from typing import Callable, List, Optional
+
+from mmdualtoken.errors import DataError, MMDualTokenError, TrainingInterrupted
+
+DEBUG_ENV = 'MMDUALTOKEN_DEBUG'
+
+
+def _worker_death(error: Exception) -> Optional[str]:
+    text = str(error)
+    if isinstance(error, RuntimeError) and 'DataLoader worker (pid' in text:
+        return (f'{text.splitlines()[0]} This is usually a worker that ran '
+                f'out of memory: lower train_dataloader.num_workers or '
+                f'batch_size (or give the job more memory).')
+    return None
+
+
+def run(main: Callable[[List[str]], object],
+        argv: Optional[List[str]] = None):
+    """Runs ``main(argv)`` (argv defaults to ``sys.argv[1:]``) as a command:
+    returns its result, or exits with our errors as one line."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = '--debug' in argv or os.environ.get(DEBUG_ENV) == '1'
+    argv = [arg for arg in argv if arg != '--debug']
+    try:
+        return main(argv)
+    except TrainingInterrupted as error:
+        sys.exit(error.exit_code)
+    except MMDualTokenError as error:
+        if debug:
+            raise
+        sys.exit(f'error: {DataError.message_of(error)}')
+    except Exception as error:
+        message = _worker_death(error)
+        if message and not debug:
+            sys.exit(f'error: {message}')
+        traceback.print_exc()
+        last = f'{type(error).__name__}: {error}'.strip().splitlines()
+        sys.exit(f'error: {last[-1] if last else type(error).__name__}')

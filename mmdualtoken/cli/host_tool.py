@@ -1,0 +1,51 @@
+"""``python -m mmdualtoken HOST TOOL [ARGS...]``: a host library's own tool,
+run with ``mmdualtoken`` imported first, so that its configs can inherit
+``mmdualtoken::`` configs.
+
+HOST is mmdet, mmseg or mmpretrain; TOOL a path under the library's
+installed ``.mim/tools`` (e.g. ``train.py``, ``test.py``,
+``analysis_tools/browse_dataset.py``), or any script path.
+"""
+import os.path as osp
+import runpy
+import sys
+from importlib import import_module
+from typing import List, Optional
+
+from mmdualtoken.errors import ConfigError
+
+HOSTS = ('mmdet', 'mmseg', 'mmpretrain')
+
+
+def host_tool_path(host: str, tool: str) -> str:
+    """The path of ``tool`` in ``host``'s installed tools."""
+    if host not in HOSTS:
+        raise ConfigError(f'{host!r} is not one of {HOSTS}.')
+    path = tool if osp.isfile(tool) else osp.join(
+        osp.dirname(import_module(host).__file__), '.mim', 'tools', tool)
+    if not osp.isfile(path):
+        raise ConfigError(f'{host} has no tool {tool!r} (looked for {path}).')
+    return path
+
+
+def host_of(config: str) -> str:
+    """The task library a config of ours runs under (its default scope)."""
+    from mmdualtoken.engine.config import read_config
+    return read_config(config).get('default_scope')
+
+
+def run_host_tool(host: str, tool: str, args: List[str]) -> None:
+    """Runs ``tool`` of ``host`` in this process, as ``python TOOL ARGS``."""
+    import mmdualtoken  # noqa: F401  (mmdualtoken:: bases, safe loading)
+    path = host_tool_path(host, tool)
+    sys.argv = [path, *args]
+    sys.path.insert(0, osp.dirname(path))
+    runpy.run_path(path, run_name='__main__')
+
+
+def main(argv: Optional[List[str]] = None) -> None:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if len(argv) < 2 or argv[0] not in HOSTS:
+        raise ConfigError(__doc__.strip().splitlines()[0].strip('`:') +
+                          f' (HOST: {", ".join(HOSTS)}).')
+    run_host_tool(argv[0], argv[1], argv[2:])

@@ -1,0 +1,164 @@
+"""Wrong input stops before work with one line that names the file or the
+key and says what to change; our errors print without a traceback unless
+asked (--debug). The tools run in this process here (mmdualtoken.cli)."""
+import json
+import shutil
+
+import numpy as np
+import pytest
+import torch
+from helpers import CLS_DEMO, MASK_RCNN_DEMO, SEG_DEMO, make_toy
+from PIL import Image
+
+from mmdualtoken.apis import init_model
+from mmdualtoken.cli import run
+from mmdualtoken.cli import test as test_cli
+from mmdualtoken.cli import train as train_cli
+from mmdualtoken.errors import ConfigError
+
+
+def stops(main, *argv) -> str:
+    """The one line a command exits with."""
+    with pytest.raises(SystemExit) as stop:
+        run(main, [str(a) for a in argv])
+    message = str(stop.value.code)
+    assert message.startswith('error: ') and '\n' not in message, message
+    return message
+
+
+@pytest.fixture
+def data(toy_root, tmp_path, monkeypatch):
+    """A copy of the toy data to spoil, as the working directory."""
+    for task, name in (('cls', 'imagenet'), ('det', 'coco'), ('seg',
+                                                               'ade20k')):
+        make_toy(toy_root, task)
+        shutil.copytree(toy_root / 'data/toy' / name,
+                        tmp_path / 'data/toy' / name)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path / 'data/toy'
+
+
+def test_options_that_cannot_work_stop_naming_the_key(data, tmp_path):
+    work = ['--work-dir', tmp_path / 'run']
+    assert "did you mean 'max_epochs'?" in stops(
+        train_cli.main, CLS_DEMO, *work, '--cfg-options',
+        'train_cfg.max_epoch=2')
+    assert "did you mean 'drop_path_rate'?" in stops(
+        train_cli.main, CLS_DEMO, *work, '--cfg-options',
+        'model.backbone.drop_path=0.2')
+    assert 'train_cfg.max_epochs=-1: must be a positive' in stops(
+        train_cli.main, CLS_DEMO, *work, '--cfg-options',
+        'train_cfg.max_epochs=-1')
+    assert 'train_dataloader.batch_size=0: must be at least 1' in stops(
+        train_cli.main, CLS_DEMO, *work, '--cfg-options',
+        'train_dataloader.batch_size=0')
+    assert 'drop_path_rate must be in [0, 1)' in stops(
+        train_cli.main, CLS_DEMO, *work, '--cfg-options',
+        'model.backbone.drop_path_rate=1.5')
+    (tmp_path / 'a_file').write_text('')
+    assert 'is a file, not a folder' in stops(
+        train_cli.main, CLS_DEMO, '--work-dir', tmp_path / 'a_file')
+    assert ("train_dataloader.dataset.data_root: 'data/toy/imagenet/meta/"
+            "train.txt' is a file, not a folder") in stops(
+                train_cli.main, CLS_DEMO, *work, '--cfg-options',
+                'train_dataloader.dataset.data_root='
+                'data/toy/imagenet/meta/train.txt')
+    assert not list(tmp_path.rglob('*.pth'))  # nothing trained
+
+
+def test_a_dict_option_is_read_as_python(data, tmp_path):
+    missing = tmp_path / 'missing.pth'
+    message = stops(
+        train_cli.main, MASK_RCNN_DEMO, '--work-dir', tmp_path / 'run',
+        '--cfg-options',
+        f"model.backbone.init_cfg=dict(type='Pretrained', "
+        f"checkpoint='{missing}', prefix='backbone.')")
+    assert f"ImageNet checkpoint '{missing}'" in message.replace('\n', ' ')
+
+
+def test_a_checkpoint_of_another_variant_stops_before_training(
+        data, tmp_path):
+    t_weights = tmp_path / 't.pth'
+    torch.save(dict(state_dict=init_model(str(CLS_DEMO)).state_dict()),
+               t_weights)
+    s_options = ['model.backbone.arch=s', 'model.neck.in_channels=256']
+    for flag in (['--cfg-options', f'load_from={t_weights}', *s_options],
+                 ['--resume', t_weights, '--cfg-options', *s_options]):
+        message = stops(train_cli.main, CLS_DEMO, '--work-dir',
+                        tmp_path / 'run', *flag)
+        assert 'does not fit the model of this config' in message
+        assert 'T vs S' in message
+    assert not list((tmp_path / 'run').glob('*.pth'))
+
+
+def test_spoilt_coco_files_stop_naming_the_annotation(data, tmp_path):
+    train = data / 'coco/annotations/instances_train2017.json'
+    content = json.loads(train.read_text())
+    content['annotations'][5]['category_id'] = 99
+    train.write_text(json.dumps(content))
+    message = stops(train_cli.main, MASK_RCNN_DEMO, '--work-dir',
+                    tmp_path / 'run')
+    assert 'instances_train2017.json: annotation' in message
+    assert 'category_id 99' in message
+
+    content['annotations'][5]['category_id'] = 1
+    train.write_text(json.dumps(content))
+    val = data / 'coco/annotations/instances_val2017.json'
+    content = json.loads(val.read_text())
+    content['annotations'][0]['segmentation'] = [[1.0, 1.0, 9.0, 9.0]]
+    val.write_text(json.dumps(content))
+    # The validation set is checked before training, not after it.
+    message = stops(train_cli.main, MASK_RCNN_DEMO, '--work-dir',
+                    tmp_path / 'run')
+    assert 'a polygon of 2 points' in message
+    assert not list((tmp_path / 'run').glob('*.pth'))
+
+
+@pytest.mark.parametrize('spoil, expected', [
+    (lambda m: np.where(m > 0, 199, m), 'holds label 198'),
+    (lambda m: np.stack([m] * 3, -1), 'has 3 channels'),
+],
+                         ids=['label above the class count', 'RGB map'])
+def test_spoilt_label_maps_stop_naming_the_file(data, tmp_path, spoil,
+                                                 expected):
+    for label in sorted((data / 'ade20k/annotations/training').iterdir()):
+        Image.fromarray(spoil(np.asarray(Image.open(label))).astype(
+            np.uint8)).save(label)
+    message = stops(train_cli.main, SEG_DEMO, '--work-dir', tmp_path / 'run')
+    assert expected in message and 'ADE_train_' in message
+
+
+def test_an_empty_or_cut_checkpoint_is_named(data, tmp_path):
+    empty = tmp_path / 'empty.pth'
+    empty.write_bytes(b'')
+    assert 'is empty' in stops(test_cli.main, CLS_DEMO, empty)
+    cut = tmp_path / 'cut.pth'
+    torch.save(dict(state_dict=init_model(str(CLS_DEMO)).state_dict()), cut)
+    cut.write_bytes(cut.read_bytes()[:5000])
+    assert 'is truncated or not a checkpoint' in stops(
+        test_cli.main, CLS_DEMO, cut)
+    assert 'truncated or not a checkpoint' in stops(
+        train_cli.main, CLS_DEMO, '--work-dir', tmp_path / 'run', '--resume',
+        cut)
+
+
+def test_our_errors_print_one_line_and_tracebacks_on_request(
+        data, monkeypatch):
+    with pytest.raises(ConfigError):
+        run(train_cli.main, [str(CLS_DEMO), '--debug', '--cfg-options',
+                             'optim_wraper.optimizer.lr=1'])
+    monkeypatch.setenv('MMDUALTOKEN_DEBUG', '1')
+    with pytest.raises(ConfigError):
+        run(train_cli.main,
+            [str(CLS_DEMO), '--cfg-options', 'optim_wraper.optimizer.lr=1'])
+
+
+def test_another_error_keeps_its_traceback_and_ends_with_its_line(capsys):
+
+    def broken(argv):
+        raise KeyError('something deep')
+
+    with pytest.raises(SystemExit) as stop:
+        run(broken, [])
+    assert stop.value.code == "error: KeyError: 'something deep'"
+    assert 'Traceback' in capsys.readouterr().err
