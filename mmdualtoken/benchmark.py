@@ -82,7 +82,8 @@ def describe_models() -> str:
     return (f'{OUR_PREFIX}{{{",".join(OURS)}}}[{BACKBONE_SUFFIX}] (ours: '
             f'ImageNet classifier, or the backbone alone), a config file '
             f'(tensor forward), or a timm model name (random weights; '
-            f'`pip install timm`), e.g. {", ".join(PEERS)}')
+            f'`pip install timm`), e.g. {", ".join(PEERS)}, or ours in timm, '
+            f'dualtoken_vit_{{t,s,t_mix,s_mix}}')
 
 
 def build(name: str, shape: Sequence[int]) -> nn.Module:
@@ -105,6 +106,8 @@ def build(name: str, shape: Sequence[int]) -> nn.Module:
         return TensorForward(init_model(name, init_weights=False)).eval()
     try:
         import timm
+
+        import mmdualtoken.models.timm_models  # noqa: F401  (ours in timm)
     except ImportError:
         raise ImportError(f'{name!r} is neither one of ours nor a config; '
                           f'peers come from timm: pip install timm') from None

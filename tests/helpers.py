@@ -94,9 +94,13 @@ def one_and_two_process_metrics(cwd: Path, config: Path, checkpoint: Path,
     return single, double
 
 
-def assert_detector_trains(model, size: tuple, with_mask: bool = True):
+def assert_detector_trains(model,
+                           size: tuple,
+                           with_mask: bool = True,
+                           global_tokens=None):
     """One training step of an mmdet detector on two random images of
-    ``size``: the loss is finite and reaches the global tokens."""
+    ``size``: the loss is finite and reaches the backbone's global tokens
+    (``model.backbone.global_tokens`` unless given)."""
     import torch
     from mmdet.testing import demo_mm_inputs
     packed = demo_mm_inputs(
@@ -109,7 +113,9 @@ def assert_detector_trains(model, size: tuple, with_mask: bool = True):
     total, _ = model.parse_losses(losses)
     assert torch.isfinite(total)
     total.backward()
-    assert model.backbone.global_tokens.grad is not None
+    if global_tokens is None:
+        global_tokens = model.backbone.global_tokens
+    assert global_tokens.grad is not None
 
 
 def assert_real_picture(path: Path,

@@ -4,7 +4,9 @@ run with ``mmdualtoken`` imported first, so that its configs can inherit
 
 HOST is mmdet, mmseg or mmpretrain; TOOL a path under the library's
 installed ``.mim/tools`` (e.g. ``train.py``, ``test.py``,
-``analysis_tools/browse_dataset.py``), or any script path.
+``analysis_tools/browse_dataset.py``), or any script path. HOST timm runs a
+script of timm's source tree (its ``benchmark.py``, ``train.py``) with our
+models in timm's registry (``mmdualtoken.models.timm_models``).
 """
 import os.path as osp
 import runpy
@@ -14,13 +16,16 @@ from typing import List, Optional
 
 from mmdualtoken.errors import ConfigError
 
-HOSTS = ('mmdet', 'mmseg', 'mmpretrain')
+HOSTS = ('mmdet', 'mmseg', 'mmpretrain', 'timm')
 
 
 def host_tool_path(host: str, tool: str) -> str:
     """The path of ``tool`` in ``host``'s installed tools."""
     if host not in HOSTS:
         raise ConfigError(f'{host!r} is not one of {HOSTS}.')
+    if host == 'timm' and not osp.isfile(tool):
+        raise ConfigError(f'timm ships its tools in its source tree, not in '
+                          f'the wheel: pass the path of {tool!r} there.')
     path = tool if osp.isfile(tool) else osp.join(
         osp.dirname(import_module(host).__file__), '.mim', 'tools', tool)
     if not osp.isfile(path):
@@ -37,6 +42,8 @@ def host_of(config: str) -> str:
 def run_host_tool(host: str, tool: str, args: List[str]) -> None:
     """Runs ``tool`` of ``host`` in this process, as ``python TOOL ARGS``."""
     import mmdualtoken  # noqa: F401  (mmdualtoken:: bases, safe loading)
+    if host == 'timm':
+        import mmdualtoken.models.timm_models  # noqa: F401  (our models)
     path = host_tool_path(host, tool)
     sys.argv = [path, *args]
     sys.path.insert(0, osp.dirname(path))

@@ -57,8 +57,10 @@ class CheckSegMap:
     ``num_classes`` or equal to ``ignore_index``.
 
     Args:
-        num_classes (int, optional): The class count; by default
-            :class:`DatasetCheckHook` sets it from the dataset's classes.
+        num_classes (int, optional): The dataset's class count (150 for
+            ADE20K); None checks the size and the channels only. (The
+            dataloader workers of an iteration-based run start before any
+            hook could set it from the dataset.)
         ignore_index (int): The label the loss ignores. Defaults to 255.
     """
 
@@ -153,11 +155,6 @@ def check_dataset(dataset, key: str, needs_annotations: bool) -> None:
         raise DataError(no_samples_message(_source(dataset), key))
     if is_main_process():
         _check_coco(dataset, key, needs_annotations)
-    classes = (getattr(dataset, 'metainfo', None) or {}).get('classes')
-    for step in getattr(getattr(dataset, 'pipeline', None), 'transforms', []):
-        if isinstance(step, CheckSegMap) and step.num_classes is None:
-            step.num_classes = len(classes) if classes else None
-
 
 @HOOKS.register_module()
 class DatasetCheckHook(Hook):

@@ -28,7 +28,9 @@ def read_safely(name: str, file: Union[str, IO[bytes]], map_location=None):
         return torch.load(file, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as error:
         raise _refusal(name, error) from None
-    except (EOFError, zipfile.BadZipFile) as error:
+    except FileNotFoundError:
+        raise
+    except (EOFError, OSError, zipfile.BadZipFile) as error:
         raise _unreadable(name, error) from None
     except RuntimeError as error:
         if 'PytorchStreamReader' not in str(error):

@@ -19,7 +19,7 @@ from mmengine.dist import all_reduce, get_dist_info, is_main_process
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
 
-from mmdualtoken.errors import TrainingInterrupted
+from mmdualtoken.errors import ConfigError, TrainingInterrupted
 from mmdualtoken.registry import HOOKS
 from .checkpoint_hook import ATOMIC_BACKEND, PREEMPTED_TMPL, write_atomically
 
@@ -68,7 +68,7 @@ class PreemptionHook(Hook):
                  requeue: bool = True):
         unknown = [name for name in signals if not hasattr(signal, name)]
         if unknown or deadline <= 0:
-            raise ValueError(
+            raise ConfigError(
                 f'PreemptionHook: signals must be names such as SIGTERM '
                 f'(got unknown {unknown}) and deadline > 0 (got {deadline}).')
         self.signals = [getattr(signal, name) for name in signals]
@@ -77,12 +77,22 @@ class PreemptionHook(Hook):
         self.received: Optional[int] = None
         self._previous = {}
         self._timer: Optional[threading.Timer] = None
+        self._training = False
+        # Set now, before dataloader workers are forked (an iteration-based
+        # loop starts them before any hook runs): they inherit the handler,
+        # which leaves stopping them to the main process.
+        self._main_pid = os.getpid()
+        if threading.current_thread() is threading.main_thread():
+            for signum in self.signals:
+                self._previous[signum] = signal.signal(signum,
+                                                       self._on_signal)
 
     def before_train(self, runner) -> None:
-        if threading.current_thread() is not threading.main_thread():
-            return  # signal handlers can only be set from the main thread
-        for signum in self.signals:
-            self._previous[signum] = signal.signal(signum, self._on_signal)
+        self._training = True
+
+    def after_train(self, runner) -> None:
+        self._training = False
+        self._restore_handlers()
 
     def _restore_handlers(self) -> None:
         for signum, handler in self._previous.items():
@@ -90,6 +100,16 @@ class PreemptionHook(Hook):
         self._previous = {}
 
     def _on_signal(self, signum: int, frame) -> None:
+        if os.getpid() != self._main_pid:
+            return  # a dataloader worker: the main process stops it
+        if not self._training:  # not training (yet): as without this hook
+            previous = self._previous.get(signum, signal.SIG_DFL)
+            signal.signal(signum, previous)
+            if callable(previous):
+                previous(signum, frame)
+            elif previous == signal.SIG_DFL:
+                os.kill(os.getpid(), signum)
+            return
         name = signal.Signals(signum).name
         if self.received is not None and time.monotonic() < self._debounce:
             return  # the same signal again, e.g. from torchrun and Slurm
@@ -137,6 +157,7 @@ class PreemptionHook(Hook):
                                             'last_checkpoint'))
         if get_dist_info()[1] > 1:
             torch.distributed.barrier()
+        self._training = False
         self._restore_handlers()
         if self._timer is not None:
             self._timer.cancel()

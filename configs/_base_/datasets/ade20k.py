@@ -8,7 +8,7 @@ train_pipeline = [
     dict(type='mmdualtoken.SeedAugmentation'),
     dict(type='mmdualtoken.CheckedLoadImageFromFile'),
     dict(type='LoadAnnotations', reduce_zero_label=True),
-    dict(type='mmdualtoken.CheckSegMap'),
+    dict(type='mmdualtoken.CheckSegMap', num_classes=150),
     dict(
         type='RandomResize',
         scale=(2048, 512),
@@ -23,7 +23,7 @@ test_pipeline = [
     dict(type='mmdualtoken.CheckedLoadImageFromFile'),
     dict(type='Resize', scale=(2048, 512), keep_ratio=True),
     dict(type='LoadAnnotations', reduce_zero_label=True),
-    dict(type='mmdualtoken.CheckSegMap'),
+    dict(type='mmdualtoken.CheckSegMap', num_classes=150),
     dict(type='PackSegInputs'),
 ]
 train_dataloader = dict(

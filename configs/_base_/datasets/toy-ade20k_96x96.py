@@ -11,7 +11,7 @@ train_pipeline = [
     dict(type='mmdualtoken.SeedAugmentation'),
     dict(type='mmdualtoken.CheckedLoadImageFromFile'),
     dict(type='LoadAnnotations', reduce_zero_label=True),
-    dict(type='mmdualtoken.CheckSegMap'),
+    dict(type='mmdualtoken.CheckSegMap', num_classes=150),
     dict(
         type='RandomResize',
         scale=scale,
@@ -26,7 +26,7 @@ test_pipeline = [
     dict(type='mmdualtoken.CheckedLoadImageFromFile'),
     dict(type='Resize', scale=scale, keep_ratio=True),
     dict(type='LoadAnnotations', reduce_zero_label=True),
-    dict(type='mmdualtoken.CheckSegMap'),
+    dict(type='mmdualtoken.CheckSegMap', num_classes=150),
     dict(type='PackSegInputs'),
 ]
 train_dataloader = dict(

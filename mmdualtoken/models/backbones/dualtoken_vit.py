@@ -1,5 +1,5 @@
 import math
-from typing import Dict, Optional, Sequence, Tuple, Union
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn.functional as F
@@ -502,9 +502,9 @@ class DualTokenViT(BaseModule):
                     module.eval()
         return self
 
-    def forward(self, x: Tensor) -> Tuple[Tensor, ...]:
-        """Returns the feature maps of ``out_indices``, each (B, C_i, H_i, W_i)
-        with H_i = ceil(H / stride_i)."""
+    def stage_outputs(self, x: Tensor, last: int = 2) -> List[Tensor]:
+        """The outputs of stages 0 to ``last``, each (B, H_i, W_i, C_i)
+        (channels last), before any output norm."""
         if x.dim() != 4 or x.shape[1] != self.in_channels:
             raise ValueError(f'Expected input of shape (B, {self.in_channels},'
                              f' H, W), got {tuple(x.shape)}.')
@@ -516,7 +516,7 @@ class DualTokenViT(BaseModule):
         x = self.stem(x)  # (B, H / 8, W / 8, C0)
         tokens = self.global_tokens.expand(x.shape[0], -1, -1, -1)
         outs = []
-        for i, blocks in enumerate(self.stages):
+        for i, blocks in enumerate(self.stages[:last + 1]):
             if i > 0:
                 x, tokens = self.merge_patches[i - 1](x, tokens)
             for block in blocks:
@@ -525,7 +525,13 @@ class DualTokenViT(BaseModule):
                         block, x, tokens, use_reentrant=False)
                 else:
                     x, tokens = block(x, tokens)
-            if i in self.out_indices:
-                out = getattr(self, f'norm{i}')(x)
-                outs.append(to_channels_first(out).contiguous())
-        return tuple(outs)
+            outs.append(x)
+        return outs
+
+    def forward(self, x: Tensor) -> Tuple[Tensor, ...]:
+        """Returns the feature maps of ``out_indices``, each (B, C_i, H_i, W_i)
+        with H_i = ceil(H / stride_i)."""
+        outs = self.stage_outputs(x, max(self.out_indices))
+        return tuple(
+            to_channels_first(getattr(self, f'norm{i}')(outs[i])).contiguous()
+            for i in self.out_indices)
