@@ -29,10 +29,9 @@ def _check_openmmlab_installed() -> None:
 _check_openmmlab_installed()
 
 from . import datasets, engine, host_patches  # noqa: E402,F401
-from .errors import (ConfigError, DataError,  # noqa: E402,F401
-                     MMDualTokenError)
-from .models import (DualTokenViT, StrideFourLevel,  # noqa: E402
-                     TokenProjectionNeck)
+from .errors import ConfigError, DataError, MMDualTokenError  # noqa: E402,F401
+from .models import StrideFourLevel  # noqa: E402
+from .models import DualTokenViT, TokenProjectionNeck
 
 __all__ = [
     '__version__', 'DualTokenViT', 'StrideFourLevel', 'TokenProjectionNeck'

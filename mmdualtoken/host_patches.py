@@ -61,8 +61,8 @@ def _require(condition: bool, what: str) -> None:
 
 # --- 1. Safe checkpoint loading ---------------------------------------------
 
-_MODEL_ZOO = ('open-mmlab://', 'openmmlab://', 'torchvision://',
-              'modelzoo://', 'mmcls://')
+_MODEL_ZOO = ('open-mmlab://', 'openmmlab://', 'torchvision://', 'modelzoo://',
+              'mmcls://')
 _OBJECT_STORES = (r'(\S+\:)?s3://', r'(\S+\:)?petrel://')
 
 

@@ -61,7 +61,7 @@ def save_untrained_checkpoint(config: Path, path: Path) -> Path:
     return path
 
 
-def test_metrics(cwd: Path, config: Path, checkpoint: Path, work_dir: Path,
+def tool_metrics(cwd: Path, config: Path, checkpoint: Path, work_dir: Path,
                  *args) -> dict:
     """The metrics tools/test.py writes to WORK_DIR/metrics.json (and
     prints)."""
@@ -87,7 +87,7 @@ def one_and_two_process_metrics(cwd: Path, config: Path, checkpoint: Path,
     """The metrics of tools/test.py and of tools/dist_test.sh with two
     processes, for the same checkpoint."""
     import json
-    single = test_metrics(cwd, config, checkpoint, work_dir / 'test_single')
+    single = tool_metrics(cwd, config, checkpoint, work_dir / 'test_single')
     run_tool(cwd, 'tools/dist_test.sh', config, checkpoint, 2, '--work-dir',
              work_dir / 'test_dist')
     double = json.loads((work_dir / 'test_dist/metrics.json').read_text())
@@ -131,3 +131,13 @@ def assert_real_picture(path: Path,
         assert image.size == size, image.size
     pixels = np.asarray(image.convert('RGB')).reshape(-1, 3)
     assert len(np.unique(pixels, axis=0)) > min_colours
+
+
+def assert_side_by_side(path, image_size: tuple, panels: int) -> None:
+    """A picture of ``panels`` panels side by side under their titles, each
+    the image (``image_size``, (width, height)) scaled up by a whole factor
+    to at least 512 px on its long side."""
+    import math
+    factor = max(1, math.ceil(512 / max(image_size)))
+    width, height = (side * factor for side in image_size)
+    assert_real_picture(path, (panels * width, height + 36), min_colours=50)

@@ -30,7 +30,7 @@ def stops(main, *argv) -> str:
 def data(toy_root, tmp_path, monkeypatch):
     """A copy of the toy data to spoil, as the working directory."""
     for task, name in (('cls', 'imagenet'), ('det', 'coco'), ('seg',
-                                                               'ade20k')):
+                                                              'ade20k')):
         make_toy(toy_root, task)
         shutil.copytree(toy_root / 'data/toy' / name,
                         tmp_path / 'data/toy' / name)
@@ -40,9 +40,9 @@ def data(toy_root, tmp_path, monkeypatch):
 
 def test_options_that_cannot_work_stop_naming_the_key(data, tmp_path):
     work = ['--work-dir', tmp_path / 'run']
-    assert "did you mean 'max_epochs'?" in stops(
-        train_cli.main, CLS_DEMO, *work, '--cfg-options',
-        'train_cfg.max_epoch=2')
+    assert "did you mean 'max_epochs'?" in stops(train_cli.main, CLS_DEMO,
+                                                 *work, '--cfg-options',
+                                                 'train_cfg.max_epoch=2')
     assert "did you mean 'drop_path_rate'?" in stops(
         train_cli.main, CLS_DEMO, *work, '--cfg-options',
         'model.backbone.drop_path=0.2')
@@ -56,8 +56,9 @@ def test_options_that_cannot_work_stop_naming_the_key(data, tmp_path):
         train_cli.main, CLS_DEMO, *work, '--cfg-options',
         'model.backbone.drop_path_rate=1.5')
     (tmp_path / 'a_file').write_text('')
-    assert 'is a file, not a folder' in stops(
-        train_cli.main, CLS_DEMO, '--work-dir', tmp_path / 'a_file')
+    assert 'is a file, not a folder' in stops(train_cli.main, CLS_DEMO,
+                                              '--work-dir',
+                                              tmp_path / 'a_file')
     assert ("train_dataloader.dataset.data_root: 'data/toy/imagenet/meta/"
             "train.txt' is a file, not a folder") in stops(
                 train_cli.main, CLS_DEMO, *work, '--cfg-options',
@@ -70,17 +71,15 @@ def test_a_dict_option_is_read_as_python(data, tmp_path):
     missing = tmp_path / 'missing.pth'
     message = stops(
         train_cli.main, MASK_RCNN_DEMO, '--work-dir', tmp_path / 'run',
-        '--cfg-options',
-        f"model.backbone.init_cfg=dict(type='Pretrained', "
+        '--cfg-options', f"model.backbone.init_cfg=dict(type='Pretrained', "
         f"checkpoint='{missing}', prefix='backbone.')")
     assert f"ImageNet checkpoint '{missing}'" in message.replace('\n', ' ')
 
 
-def test_a_checkpoint_of_another_variant_stops_before_training(
-        data, tmp_path):
+def test_a_checkpoint_of_another_variant_stops_before_training(data, tmp_path):
     t_weights = tmp_path / 't.pth'
-    torch.save(dict(state_dict=init_model(str(CLS_DEMO)).state_dict()),
-               t_weights)
+    torch.save(
+        dict(state_dict=init_model(str(CLS_DEMO)).state_dict()), t_weights)
     s_options = ['model.backbone.arch=s', 'model.neck.in_channels=256']
     for flag in (['--cfg-options', f'load_from={t_weights}', *s_options],
                  ['--resume', t_weights, '--cfg-options', *s_options]):
@@ -114,13 +113,14 @@ def test_spoilt_coco_files_stop_naming_the_annotation(data, tmp_path):
     assert not list((tmp_path / 'run').glob('*.pth'))
 
 
-@pytest.mark.parametrize('spoil, expected', [
-    (lambda m: np.where(m > 0, 199, m), 'holds label 198'),
-    (lambda m: np.stack([m] * 3, -1), 'has 3 channels'),
-],
-                         ids=['label above the class count', 'RGB map'])
+@pytest.mark.parametrize(
+    'spoil, expected', [
+        (lambda m: np.where(m > 0, 199, m), 'holds label 198'),
+        (lambda m: np.stack([m] * 3, -1), 'has 3 channels'),
+    ],
+    ids=['label above the class count', 'RGB map'])
 def test_spoilt_label_maps_stop_naming_the_file(data, tmp_path, spoil,
-                                                 expected):
+                                                expected):
     for label in sorted((data / 'ade20k/annotations/training').iterdir()):
         Image.fromarray(spoil(np.asarray(Image.open(label))).astype(
             np.uint8)).save(label)
@@ -135,18 +135,21 @@ def test_an_empty_or_cut_checkpoint_is_named(data, tmp_path):
     cut = tmp_path / 'cut.pth'
     torch.save(dict(state_dict=init_model(str(CLS_DEMO)).state_dict()), cut)
     cut.write_bytes(cut.read_bytes()[:5000])
-    assert 'is truncated or not a checkpoint' in stops(
-        test_cli.main, CLS_DEMO, cut)
-    assert 'truncated or not a checkpoint' in stops(
-        train_cli.main, CLS_DEMO, '--work-dir', tmp_path / 'run', '--resume',
-        cut)
+    assert 'is truncated or not a checkpoint' in stops(test_cli.main, CLS_DEMO,
+                                                       cut)
+    assert 'truncated or not a checkpoint' in stops(train_cli.main, CLS_DEMO,
+                                                    '--work-dir',
+                                                    tmp_path / 'run',
+                                                    '--resume', cut)
 
 
 def test_our_errors_print_one_line_and_tracebacks_on_request(
         data, monkeypatch):
     with pytest.raises(ConfigError):
-        run(train_cli.main, [str(CLS_DEMO), '--debug', '--cfg-options',
-                             'optim_wraper.optimizer.lr=1'])
+        run(train_cli.main, [
+            str(CLS_DEMO), '--debug', '--cfg-options',
+            'optim_wraper.optimizer.lr=1'
+        ])
     monkeypatch.setenv('MMDUALTOKEN_DEBUG', '1')
     with pytest.raises(ConfigError):
         run(train_cli.main,

@@ -155,9 +155,10 @@ def test_inherited_config_resolves_as_ours_loaded_by_path(base, tmp_path):
     Ours build the same under that tag: the types that only a host
     registers say their scope (the classifier, the visualizer, mmdet's batch
     sampler), and the rest are mmengine's or ours."""
-    import mmdualtoken  # noqa: F401
     from mmengine.registry import (DATA_SAMPLERS, MODELS, VISUALIZERS,
                                    DefaultScope)
+
+    import mmdualtoken  # noqa: F401
     config = tmp_path / 'mine.py'
     config.write_text(f"_base_ = 'mmdualtoken::{base}'\n")
     inherited = Config.fromfile(str(config))
@@ -165,7 +166,7 @@ def test_inherited_config_resolves_as_ours_loaded_by_path(base, tmp_path):
     assert without_our_scope_tags(inherited.to_dict()) == direct.to_dict()
     with DefaultScope.overwrite_default_scope(direct.default_scope):
         MODELS.build(inherited.model)
-        VISUALIZERS.build(inherited.visualizer)
+        VISUALIZERS.build({**inherited.visualizer, 'name': base})
         sampler = inherited.train_dataloader.batch_sampler.get('batch_sampler')
         if sampler:
             assert DATA_SAMPLERS.get(sampler.type) is not None

@@ -77,9 +77,10 @@ def test_safe_loading_can_be_turned_off_and_on():
     finally:
         host_patches.use_safe_loading(True)
     assert CheckpointLoader._schemes[''] is load_from_local_safely
-    code = ('import mmdualtoken; from mmengine.runner import '
-            'CheckpointLoader, checkpoint; '
-            'assert CheckpointLoader._schemes[""] is checkpoint.load_from_local')
+    code = (
+        'import mmdualtoken; from mmengine.runner import '
+        'CheckpointLoader, checkpoint; '
+        'assert CheckpointLoader._schemes[""] is checkpoint.load_from_local')
     subprocess.run([sys.executable, '-c', code],
                    check=True,
                    env={

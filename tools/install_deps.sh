@@ -123,27 +123,82 @@ if mmcv_ok; then
     log "present: $(satisfied "$MMCV_REQ") with ops"
 elif plan "mmcv==$MMCV_VERSION with ops (built from source, cached)"; then
     pytag=$("$PYTHON" -c 'import sys; print(f"cp{sys.version_info[0]}{sys.version_info[1]}")')
-    cuda=$("$PYTHON" -c 'import torch; print("cuda" if torch.cuda.is_available() else "cpu")')
     torch_version=$("$PYTHON" -c 'import torch; print(torch.__version__.split("+")[0])')
-    wheel_dir="$CACHE_DIR/wheels/mmcv-$MMCV_VERSION-torch$torch_version-$pytag-$cuda"
+    # CUDA ops where torch has CUDA, nvcc exists and a GPU is visible (or
+    # FORCE_CUDA=1 with TORCH_CUDA_ARCH_LIST, to build for another machine).
+    ops=cpu
+    torch_cuda=$("$PYTHON" -c 'import torch; print(torch.version.cuda or "")')
+    nvcc=$(command -v nvcc || ls "${CUDA_HOME:-/usr/local/cuda}/bin/nvcc" 2>/dev/null || true)
+    gpu=$("$PYTHON" -c 'import torch; print(int(torch.cuda.is_available()))')
+    if [ -n "$torch_cuda" ] && [ -n "$nvcc" ] && { [ "$gpu" = 1 ] || [ "${FORCE_CUDA:-0}" = 1 ]; }; then
+        nvcc_cuda=$("$nvcc" --version | sed -n 's/.*release \([0-9.]*\),.*/\1/p')
+        if [ "${nvcc_cuda%%.*}" != "${torch_cuda%%.*}" ]; then
+            log "nvcc is CUDA $nvcc_cuda but torch was built with CUDA $torch_cuda:"
+            log "mmcv's CUDA ops would not load. Put the nvcc of CUDA ${torch_cuda%%.*}.x"
+            log "first on PATH (or set CUDA_HOME), or install the torch build for CUDA $nvcc_cuda."
+            exit 1
+        fi
+        # The local card's architecture only, unless the user chose.
+        export TORCH_CUDA_ARCH_LIST=${TORCH_CUDA_ARCH_LIST:-$("$PYTHON" -c \
+            'import torch; print("%d.%d" % torch.cuda.get_device_capability())')}
+        export FORCE_CUDA=1 CUDA_HOME=${CUDA_HOME:-$(dirname "$(dirname "$nvcc")")}
+        ops="cuda$nvcc_cuda.sm$(echo "$TORCH_CUDA_ARCH_LIST" | tr -d '.' | tr ' ;' '__')"
+    fi
+    wheel_dir="$CACHE_DIR/wheels/mmcv-$MMCV_VERSION-torch$torch_version-$pytag-$ops"
     if ! ls "$wheel_dir"/mmcv-*.whl >/dev/null 2>&1; then
-        log "building mmcv $MMCV_VERSION with ops (several minutes, once per machine)"
         build=$(mktemp -d)
         trap 'rm -rf "$build"' EXIT
         "$PYTHON" -m pip download --no-deps --no-binary :all: --no-build-isolation \
             -d "$build" "mmcv==$MMCV_VERSION"
         tar -xzf "$build"/mmcv-$MMCV_VERSION.tar.gz -C "$build"
-        # torch >= 2.10 headers need C++20; mmcv 2.1.0 hard-codes C++17
-        # (open-mmlab/mmcv#3341).
-        sed -i 's/-std=c++17/-std=c++20/g' "$build/mmcv-$MMCV_VERSION/setup.py"
-        [ "$cuda" = cuda ] && export FORCE_CUDA=1
-        MMCV_WITH_OPS=1 MAX_JOBS=${MAX_JOBS:-$(nproc)} "$PYTHON" -m pip wheel \
-            --no-deps --no-build-isolation -w "$build/dist" "$build/mmcv-$MMCV_VERSION"
+        src="$build/mmcv-$MMCV_VERSION"
+        # torch >= 2.10 headers need C++20; mmcv 2.1.0 hard-codes C++17 for
+        # the host compiler and nvcc (open-mmlab/mmcv#3341).
+        sed -i 's/-std=c++17/-std=c++20/g' "$src/setup.py"
+        csrc="$src/mmcv/ops/csrc/pytorch"
+        files=$(ls "$csrc"/*.cpp "$csrc"/cpu/*.cpp | wc -l)
+        per_file=19  # core-seconds per file, measured on a 2-core x86 machine
+        if [ "$ops" != cpu ]; then
+            cu_files=$(ls "$csrc"/cuda/*.cu "$csrc"/cuda/*.cpp | wc -l)
+            files=$((files + cu_files))
+            per_file=30
+        fi
+        jobs=${MAX_JOBS:-$(nproc)}
+        log "building mmcv $MMCV_VERSION with its $ops ops: $files files on $jobs cores," \
+            "about $(( (files * per_file / jobs + 59) / 60 )) min (once per machine; log: $build/build.log)"
+        start=$SECONDS
+        set +e
+        MMCV_WITH_OPS=1 MAX_JOBS=$jobs "$PYTHON" -m pip wheel -v \
+            --no-deps --no-build-isolation -w "$build/dist" "$src" > "$build/build.log" 2>&1 &
+        builder=$!
+        # ninja numbers what it compiles ([12/77] ...): say how far it got.
+        shown=0
+        while kill -0 "$builder" 2>/dev/null; do
+            sleep 20
+            done_files=$(grep -cE '^\[[0-9]+/[0-9]+\]' "$build/build.log")
+            if [ "$done_files" != "$shown" ]; then
+                log "mmcv: $done_files of $files files compiled ($(( (SECONDS - start) / 60 )) min $(( (SECONDS - start) % 60 )) s)"
+                shown=$done_files
+            fi
+        done
+        wait "$builder"
+        status=$?
+        set -e
+        if [ "$status" != 0 ]; then
+            tail -n 40 "$build/build.log" >&2
+            trap - EXIT
+            log "mmcv $MMCV_VERSION failed to build with its $ops ops after $(( (SECONDS - start) / 60 )) min;"
+            log "the whole log is $build/build.log (kept). Its last lines are above."
+            exit 1
+        fi
+        log "mmcv built in $(( (SECONDS - start) / 60 )) min $(( (SECONDS - start) % 60 )) s"
         mkdir -p "$wheel_dir"
-        # Copy then rename, so an interrupted build never leaves a partial wheel.
+        # The wheel's build tag says what it was built for; copied, then
+        # renamed, so an interrupted copy never leaves a partial wheel.
         for whl in "$build"/dist/mmcv-*.whl; do
-            cp "$whl" "$wheel_dir/.$(basename "$whl").part"
-            mv "$wheel_dir/.$(basename "$whl").part" "$wheel_dir/$(basename "$whl")"
+            name=$(basename "$whl" | sed "s/^mmcv-$MMCV_VERSION-/mmcv-$MMCV_VERSION-1torch$torch_version.$ops-/")
+            cp "$whl" "$wheel_dir/.$name.part"
+            mv "$wheel_dir/.$name.part" "$wheel_dir/$name"
         done
     fi
     log "installing cached mmcv wheel from $wheel_dir"

@@ -25,8 +25,7 @@ def _worker_death(error: Exception) -> Optional[str]:
     return None
 
 
-def run(main: Callable[[List[str]], object],
-        argv: Optional[List[str]] = None):
+def run(main: Callable[[List[str]], object], argv: Optional[List[str]] = None):
     """Runs ``main(argv)`` (argv defaults to ``sys.argv[1:]``) as a command:
     returns its result, or exits with our errors as one line."""
     argv = list(sys.argv[1:] if argv is None else argv)

@@ -13,7 +13,6 @@ from typing import List, Optional
 
 from mmengine.dist import is_main_process
 
-from mmdualtoken.engine.checkpoint import is_complete
 from mmdualtoken.engine.checkpoint_hook import write_atomically
 from mmdualtoken.engine.config import check_datasets, load_config, say
 from mmdualtoken.engine.runs import evaluate
@@ -66,8 +65,7 @@ def main(argv: Optional[List[str]] = None) -> dict:
         if not osp.isfile(args.checkpoint):
             raise CheckpointError(
                 f'Checkpoint {args.checkpoint!r} does not exist.')
-        if not is_complete(args.checkpoint) and osp.getsize(
-                args.checkpoint) == 0:
+        if osp.getsize(args.checkpoint) == 0:
             raise CheckpointError(
                 f'Checkpoint {args.checkpoint!r} is empty (cut short by a '
                 f'kill or a full disk?): use an earlier checkpoint.')
@@ -77,7 +75,7 @@ def main(argv: Optional[List[str]] = None) -> dict:
         for name, value in metrics.items():
             print(f'  {name}: {value}')
         write_atomically(
-            json.dumps(metrics, indent=1),
+            json.dumps(metrics, indent=1, default=float),  # numpy scalars
             osp.join(cfg.work_dir, METRICS_FILE))
     return metrics
 

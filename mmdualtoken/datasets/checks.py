@@ -156,6 +156,7 @@ def check_dataset(dataset, key: str, needs_annotations: bool) -> None:
     if is_main_process():
         _check_coco(dataset, key, needs_annotations)
 
+
 @HOOKS.register_module()
 class DatasetCheckHook(Hook):
     """Checks each dataset once, before its first batch: the training and

@@ -130,11 +130,10 @@ def checkpoints_in(work_dir: str) -> List[str]:
     left out."""
     found = [
         path for pattern in ('*.pth', '*/*.pth')
-        for path in glob.glob(osp.join(work_dir, pattern))
-        if osp.isfile(path)
+        for path in glob.glob(osp.join(work_dir, pattern)) if osp.isfile(path)
     ]
-    return sorted(found, key=lambda p: (os.stat(p).st_mtime_ns, p),
-                  reverse=True)
+    return sorted(
+        found, key=lambda p: (os.stat(p).st_mtime_ns, p), reverse=True)
 
 
 def latest_checkpoint(work_dir: str) -> Tuple[Optional[str], List[str]]:

@@ -92,7 +92,9 @@ class AtomicLocalBackend(LocalBackend):
     def put(self, obj: bytes, filepath: Union[str, Path]) -> None:
         write_atomically(obj, str(filepath))
 
-    def put_text(self, obj: str, filepath: Union[str, Path],
+    def put_text(self,
+                 obj: str,
+                 filepath: Union[str, Path],
                  encoding: str = 'utf-8') -> None:
         write_atomically(obj.encode(encoding), str(filepath))
 
@@ -162,9 +164,10 @@ class AtomicCheckpointHook(CheckpointHook):
 
     def __init__(self, *args, **kwargs):
         out_dir = kwargs.get('out_dir') or (args[4] if len(args) > 4 else None)
-        self.atomic = (kwargs.get('backend_args') is None
-                       and kwargs.get('file_client_args') is None
-                       and '://' not in str(out_dir or ''))
+        self.atomic = (
+            kwargs.get('backend_args') is None
+            and kwargs.get('file_client_args') is None
+            and '://' not in str(out_dir or ''))
         if self.atomic:
             kwargs['backend_args'] = dict(backend=ATOMIC_BACKEND)
         super().__init__(*args, **kwargs)
@@ -214,17 +217,18 @@ class AtomicCheckpointHook(CheckpointHook):
     def _remove_leftovers(self, runner) -> None:
         for pattern in ('.*.part', '*/.*.part'):
             for path in glob.glob(osp.join(self.out_dir, pattern)):
-                print_log(f'Removing {path}, the partial file of a write that '
-                          'was cut short.', 'current')
+                print_log(
+                    f'Removing {path}, the partial file of a write that '
+                    'was cut short.', 'current')
                 self.file_backend.remove(path)
         if self.max_keep_ckpts > 0 and self.keep_ckpt_ids:
             newest = max(self.keep_ckpt_ids)
             for step, path in _steps_of(self.filename_tmpl,
                                         self.out_dir).items():
                 if step < newest and step not in self.keep_ckpt_ids:
-                    print_log(f'Removing {path}: beyond max_keep_ckpts='
-                              f'{self.max_keep_ckpts} (left by a kill).',
-                              'current')
+                    print_log(
+                        f'Removing {path}: beyond max_keep_ckpts='
+                        f'{self.max_keep_ckpts} (left by a kill).', 'current')
                     self.file_backend.remove(path)
 
     def _flush(self, runner) -> None:
@@ -241,7 +245,10 @@ class AtomicCheckpointHook(CheckpointHook):
                     self.file_backend.remove(path)
         self.file_backend.flush_removals()
 
-    def after_train_iter(self, runner, batch_idx, data_batch=None,
+    def after_train_iter(self,
+                         runner,
+                         batch_idx,
+                         data_batch=None,
                          outputs=None) -> None:
         super().after_train_iter(runner, batch_idx, data_batch, outputs)
         self._flush(runner)

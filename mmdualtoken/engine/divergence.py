@@ -32,7 +32,10 @@ class DivergenceHook(Hook):
 
     priority = 'ABOVE_NORMAL'  # before the logger and the checkpoint hook
 
-    def after_train_iter(self, runner, batch_idx: int, data_batch=None,
+    def after_train_iter(self,
+                         runner,
+                         batch_idx: int,
+                         data_batch=None,
                          outputs=None) -> None:
         losses = {
             name: float(torch.as_tensor(value).detach())
@@ -43,7 +46,8 @@ class DivergenceHook(Hook):
         # Logged by the wrapper at each step when it clips: a stale value
         # was finite, or training would have stopped then.
         grad_norm = runner.message_hub.log_scalars.get('train/grad_norm')
-        if (grad_norm is not None and getattr(wrapper, 'clip_grad_kwargs', None)
+        if (grad_norm is not None
+                and getattr(wrapper, 'clip_grad_kwargs', None)
                 and type(wrapper).__name__ != 'AmpOptimWrapper'
                 and not math.isfinite(grad_norm.current())):
             bad['grad_norm'] = grad_norm.current()
@@ -53,8 +57,8 @@ class DivergenceHook(Hook):
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
         state = checkpoint.get('state_dict', {})
         bad = [
-            name for name, value in state.items()
-            if torch.is_floating_point(value) and not torch.isfinite(value).all()
+            name for name, value in state.items() if
+            torch.is_floating_point(value) and not torch.isfinite(value).all()
         ]
         if bad:
             raise self._diverged(
@@ -65,9 +69,7 @@ class DivergenceHook(Hook):
     @staticmethod
     def _diverged(runner, iteration: int, bad: dict) -> TrainingDiverged:
         terms = ', '.join(f'{name}={value}' for name, value in bad.items())
-        lr = [
-            group[0] for group in runner.optim_wrapper.get_lr().values()
-        ][0]
+        lr = [group[0] for group in runner.optim_wrapper.get_lr().values()][0]
         pointer = osp.join(runner.work_dir, 'last_checkpoint')
         last = open(pointer).read().strip() if osp.isfile(pointer) else None
         kept = (f'the last good checkpoint, {last}, is kept'

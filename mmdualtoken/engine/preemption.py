@@ -23,7 +23,6 @@ from mmdualtoken.errors import ConfigError, TrainingInterrupted
 from mmdualtoken.registry import HOOKS
 from .checkpoint_hook import ATOMIC_BACKEND, PREEMPTED_TMPL, write_atomically
 
-
 # Copies of one signal that arrive this close together count once: Slurm
 # and a terminal signal every process, and torchrun passes it on again.
 SAME_SIGNAL_WITHIN = 1.0
@@ -46,10 +45,11 @@ class PreemptionHook(Hook):
 
     A second signal (a second later or more: copies of one signal, e.g.
     from Slurm and again from torchrun, count once), or ``deadline``
-    seconds without the checkpoint written, stops the process at once; the previous checkpoint stays
-    intact. Under Slurm (``SLURM_JOB_ID`` set), with ``requeue``, rank 0
-    then requeues the job (``scontrol requeue``), which resumes from the
-    checkpoint by itself when started through ``tools/train.py``.
+    seconds without the checkpoint written, stops the process at once;
+    the previous checkpoint stays intact. Under Slurm (``SLURM_JOB_ID``
+    set), with ``requeue``, rank 0 then requeues the job (``scontrol
+    requeue``), which resumes from the checkpoint by itself when started
+    through ``tools/train.py``.
 
     Args:
         signals (Sequence[str]): The signals that stop the run this way.
@@ -84,8 +84,7 @@ class PreemptionHook(Hook):
         self._main_pid = os.getpid()
         if threading.current_thread() is threading.main_thread():
             for signum in self.signals:
-                self._previous[signum] = signal.signal(signum,
-                                                       self._on_signal)
+                self._previous[signum] = signal.signal(signum, self._on_signal)
 
     def before_train(self, runner) -> None:
         self._training = True
@@ -122,8 +121,7 @@ class PreemptionHook(Hook):
         _say(f'{name} received: finishing this iteration, then writing a '
              f'checkpoint (at most {self.deadline:g} s; a second signal '
              f'stops at once).')
-        self._timer = threading.Timer(self.deadline, self._give_up,
-                                      (signum, ))
+        self._timer = threading.Timer(self.deadline, self._give_up, (signum, ))
         self._timer.daemon = True
         self._timer.start()
 
@@ -140,7 +138,10 @@ class PreemptionHook(Hook):
             all_reduce(received, op='max')
         return int(received.item())
 
-    def after_train_iter(self, runner, batch_idx: int, data_batch=None,
+    def after_train_iter(self,
+                         runner,
+                         batch_idx: int,
+                         data_batch=None,
                          outputs=None) -> None:
         signum = self._agreed_signal()
         if not signum:
@@ -192,4 +193,3 @@ class PreemptionHook(Hook):
 def started_by_slurm_requeue() -> bool:
     """Whether this process belongs to a Slurm job that was requeued."""
     return int(os.environ.get('SLURM_RESTART_COUNT', '0') or 0) > 0
-

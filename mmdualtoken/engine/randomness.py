@@ -104,7 +104,8 @@ class ResumableBatchSampler(Sampler):
         for position, batch in enumerate(self.batch_sampler):
             if position >= skip:
                 yield [
-                    SampleIndex(index, (seed, epoch, self.rank, position, slot))
+                    SampleIndex(index,
+                                (seed, epoch, self.rank, position, slot))
                     for slot, index in enumerate(batch)
                 ]
 

@@ -52,10 +52,11 @@ def resume_checkpoint(resume: str, work_dir: str) -> str:
     if checkpoint is None:
         raise CheckpointError(
             f'--resume: nothing to resume in {work_dir!r} (no complete '
-            f'checkpoint' + (f'; {", ".join(skipped)} are truncated'
-                             if skipped else '') + '). Pass the work dir of '
-            f'the run (--work-dir DIR) or its checkpoint (--resume CKPT), or '
-            f'leave out --resume to start a new run.')
+            f'checkpoint' +
+            (f'; {", ".join(skipped)} are truncated' if skipped else '') +
+            '). Pass the work dir of the run (--work-dir DIR) or its '
+            'checkpoint (--resume CKPT), or leave out --resume to start a '
+            'new run.')
     for path in skipped:
         say(f'{path} is truncated (cut short by a kill or a full disk): '
             f'resuming from {checkpoint}, the newest complete checkpoint.')
@@ -85,10 +86,10 @@ def _misfit_error(checkpoint: str, missing, unexpected,
                   mismatched) -> CheckpointError:
     problems = [
         _summary(kind, names)
-        for kind, names in [('missing keys', missing), (
-            'unexpected keys',
-            unexpected), ('shape mismatches (checkpoint vs model)',
-                          mismatched)] if names
+        for kind, names in [('missing keys',
+                             missing), ('unexpected keys', unexpected),
+                            ('shape mismatches (checkpoint vs model)',
+                             mismatched)] if names
     ]
     return CheckpointError(
         f'{checkpoint} does not fit the model of this config: ' +
@@ -147,9 +148,9 @@ def empty_datasets_named(cfg: Config) -> Iterator[None]:
                 if len(built) == 0:
                     raise DataError(
                         no_samples_message(
-                            osp.join(dataset.get('data_root', ''),
-                                     dataset.get('ann_file', '')),
-                            key)) from None
+                            osp.join(
+                                dataset.get('data_root', ''),
+                                dataset.get('ann_file', '')), key)) from None
         raise
 
 
@@ -173,4 +174,3 @@ def evaluate(cfg: Config, checkpoint: str) -> dict:
     with empty_datasets_named(cfg):
         metrics = runner.test()
     return metrics if is_main_process() else {}
-

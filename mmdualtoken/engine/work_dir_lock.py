@@ -18,6 +18,7 @@ from mmdualtoken.errors import WorkDirBusy
 from mmdualtoken.registry import HOOKS
 
 LOCK_NAME = '.mmdualtoken.lock'
+GONE_WITHIN = 3  # seconds a killed owner on this host is given to be gone
 _held = set()
 
 
@@ -50,8 +51,10 @@ def lock_work_dir(work_dir: str, resume: bool = False) -> None:
         WorkDirBusy: another run holds the lock.
     """
     path = osp.join(work_dir, LOCK_NAME)
-    me = dict(pid=os.getpid(), host=socket.gethostname(),
-              started=time.strftime('%Y-%m-%d %H:%M:%S'))
+    me = dict(
+        pid=os.getpid(),
+        host=socket.gethostname(),
+        started=time.strftime('%Y-%m-%d %H:%M:%S'))
     os.makedirs(work_dir, exist_ok=True)
     try:
         # Created only if absent: of two runs starting together, one wins.
@@ -76,8 +79,11 @@ def _check_stale(work_dir: str, owner: dict, host: str, resume: bool) -> None:
     if not owner:
         return
     here = owner.get('host') == host
-    if here and not _alive(int(owner.get('pid') or 0)):
-        return
+    # A run just killed can take a moment to be gone.
+    for _ in range(GONE_WITHIN * 5 if here else 0):
+        if not _alive(int(owner.get('pid') or 0)):
+            return
+        time.sleep(0.2)
     if not here and resume:
         return
     raise WorkDirBusy(

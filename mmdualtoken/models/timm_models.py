@@ -22,11 +22,11 @@ pretrained weights are published yet.
 from typing import List, Optional, Tuple, Union
 
 import torch
-from timm.data import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
-from timm.models import build_model_with_cfg, generate_default_cfgs
-from timm.models import register_model
-from timm.models._features import feature_take_indices
 from mmengine.model.weight_init import constant_init, trunc_normal_init
+from timm.data import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
+from timm.models import (build_model_with_cfg, generate_default_cfgs,
+                         register_model)
+from timm.models._features import feature_take_indices
 from torch import Tensor, nn
 
 from .backbones import DualTokenViT
@@ -43,8 +43,9 @@ class _ClassifierHead(nn.Module):
     def __init__(self, in_features: int, num_classes: int, drop_rate: float):
         super().__init__()
         self.drop = nn.Dropout(drop_rate)
-        self.fc = (nn.Linear(in_features, num_classes)
-                   if num_classes > 0 else nn.Identity())
+        self.fc = (
+            nn.Linear(in_features, num_classes)
+            if num_classes > 0 else nn.Identity())
 
     def forward(self, x: Tensor) -> Tensor:
         return self.fc(self.drop(x))
@@ -80,8 +81,9 @@ class TimmDualTokenViT(DualTokenViT):
                  global_pool: str = 'avg',
                  **kwargs):
         if global_pool not in ('avg', ''):
-            raise ValueError(f"global_pool must be 'avg' (LightViT's mean over "
-                             f'projected tokens), got {global_pool!r}.')
+            raise ValueError(
+                f"global_pool must be 'avg' (LightViT's mean over "
+                f'projected tokens), got {global_pool!r}.')
         super().__init__(
             arch=arch, in_channels=in_chans, out_indices=-1, **kwargs)
         self.num_classes = num_classes
@@ -92,8 +94,8 @@ class TimmDualTokenViT(DualTokenViT):
         self.head = _ClassifierHead(head_width, num_classes, drop_rate)
         self.feature_info = [
             dict(num_chs=dims, reduction=stride, module=f'stages.{i}')
-            for i, (dims, stride) in enumerate(zip(self.embed_dims,
-                                                   self.strides))
+            for i, (dims,
+                    stride) in enumerate(zip(self.embed_dims, self.strides))
         ]
         # The init_cfg of our mmpretrain classifier, applied now (timm
         # models are ready once built) and without mmengine's per-weight log.
@@ -164,8 +166,8 @@ class TimmDualTokenViT(DualTokenViT):
             raise ValueError(f"output_fmt must be 'NCHW' or 'NHWC', got "
                              f'{output_fmt!r}.')
         take, last = feature_take_indices(len(self.stages), indices)
-        outs = self.stage_outputs(x, last if stop_early else len(self.stages)
-                                  - 1)
+        outs = self.stage_outputs(x,
+                                  last if stop_early else len(self.stages) - 1)
         if norm and hasattr(self, 'norm2'):
             outs[-1] = self.norm2(outs[-1])
         fmt = (lambda t: t) if output_fmt == 'NHWC' else to_channels_first
@@ -218,10 +220,9 @@ def _cfg(**kwargs) -> dict:
         **kwargs)
 
 
-default_cfgs = generate_default_cfgs({
-    f'dualtoken_vit_{name}': _cfg()
-    for name in ('t', 's', 't_mix', 's_mix')
-})
+default_cfgs = generate_default_cfgs(
+    {f'dualtoken_vit_{name}': _cfg()
+     for name in ('t', 's', 't_mix', 's_mix')})
 
 
 def _create(variant: str, arch: str, pretrained: bool,

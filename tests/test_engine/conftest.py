@@ -51,8 +51,7 @@ class DropoutRegressor(BaseModel):
 
 PROTECTIONS = dict(
     checkpoint=dict(
-        type='mmdualtoken.AtomicCheckpointHook', interval=1,
-        max_keep_ckpts=1),
+        type='mmdualtoken.AtomicCheckpointHook', interval=1, max_keep_ckpts=1),
     exact_resume=dict(type='mmdualtoken.ExactResumeHook'),
     preemption=dict(type='mmdualtoken.PreemptionHook', requeue=False),
     divergence=dict(type='mmdualtoken.DivergenceHook'),

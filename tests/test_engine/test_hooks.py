@@ -16,8 +16,8 @@ from mmengine.hooks import Hook
 from mmdualtoken.engine.checkpoint import is_complete, latest_checkpoint
 from mmdualtoken.engine.checkpoint_hook import (AtomicLocalBackend,
                                                 write_atomically)
-from mmdualtoken.engine.randomness import (ResumableBatchSampler,
-                                           SampleIndex, SeedAugmentation)
+from mmdualtoken.engine.randomness import (ResumableBatchSampler, SampleIndex,
+                                           SeedAugmentation)
 from mmdualtoken.engine.work_dir_lock import (LOCK_NAME, lock_work_dir,
                                               unlock_work_dir)
 from mmdualtoken.errors import (CheckpointError, TrainingDiverged,
@@ -54,8 +54,10 @@ def test_a_full_disk_keeps_the_old_file_and_says_so(tmp_path, monkeypatch):
         def __exit__(self, *args):
             self.file.close()
 
-    monkeypatch.setattr('builtins.open', lambda p, m='r', *a, **k: FullDisk(
-        p, m) if str(p).endswith('.part') else real_open(p, m, *a, **k))
+    monkeypatch.setattr(
+        'builtins.open',
+        lambda p, m='r', *a, **k: FullDisk(p, m)
+        if str(p).endswith('.part') else real_open(p, m, *a, **k))
     with pytest.raises(CheckpointError) as error:
         write_atomically(b'new' * 1000, str(target))
     monkeypatch.undo()
@@ -184,7 +186,10 @@ class SignalAt(Hook):
     def __init__(self, at: int, signum: int):
         self.at, self.signum = at, signum
 
-    def after_train_iter(self, runner, batch_idx, data_batch=None,
+    def after_train_iter(self,
+                         runner,
+                         batch_idx,
+                         data_batch=None,
                          outputs=None):
         if runner.iter + 1 == self.at:
             os.kill(os.getpid(), self.signum)
@@ -247,11 +252,12 @@ make_runner({str(tmp_path)!r}, custom_hooks=[TwoSignals()]).train()
     assert is_complete(str(tmp_path / 'epoch_1.pth'))
 
 
-# --- divergence ----------------------------------------------------------------
+# --- divergence -------------------------------------------------------------
 
 
 def test_divergence_stops_before_a_bad_save_keeping_the_good_ones(
         runner_factory, tmp_path):
+
     class Explode(Hook):
         """From iteration 6 on, the learning rate is absurd."""
 
@@ -273,7 +279,7 @@ def test_divergence_stops_before_a_bad_save_keeping_the_good_ones(
         for v in weights(tmp_path / 'epoch_1.pth').values())
 
 
-# --- one run per work dir --------------------------------------------------------
+# --- one run per work dir ---------------------------------------------------
 
 
 def test_a_second_run_on_a_busy_work_dir_stops(tmp_path):

@@ -9,14 +9,15 @@ import pytest
 import torch
 from helpers import REPO
 
+from mmdualtoken.apis import init_model
+from mmdualtoken.models import DualTokenViT
+
 timm = pytest.importorskip('timm')
 import timm.data  # noqa: E402
 import timm.optim  # noqa: E402
 
-from mmdualtoken.apis import init_model  # noqa: E402
-from mmdualtoken.models import DualTokenViT  # noqa: E402
-from mmdualtoken.models.timm_models import (TimmDualTokenViT,  # noqa: E402
-                                            from_mmpretrain)
+from mmdualtoken.models.timm_models import (  # noqa: E402 isort:skip
+    TimmDualTokenViT, from_mmpretrain)
 
 NAMES = {
     'dualtoken_vit_t': 't',
@@ -40,10 +41,9 @@ def test_logits_and_feature_maps_at_any_size(name):
             image = torch.rand(2, 3, height, width)
             assert model(image).shape == (2, 10)
             maps = features(image)
-            assert [tuple(m.shape) for m in maps] == [
-                (2, c, math.ceil(height / s), math.ceil(width / s))
-                for c, s in zip(channels, (8, 16, 32))
-            ]
+            assert [tuple(m.shape) for m in maps
+                    ] == [(2, c, math.ceil(height / s), math.ceil(width / s))
+                          for c, s in zip(channels, (8, 16, 32))]
             pooled = model.forward_head(
                 model.forward_features(image), pre_logits=True)
             assert pooled.shape == (2, 1280)
@@ -63,10 +63,7 @@ def test_an_mmpretrain_checkpoint_gives_the_same_logits(name, tmp_path):
     image = torch.rand(2, 3, 225, 301)
     with torch.no_grad():
         torch.testing.assert_close(
-            model(image),
-            classifier(image, mode='tensor'),
-            rtol=0,
-            atol=1e-5)
+            model(image), classifier(image, mode='tensor'), rtol=0, atol=1e-5)
 
 
 def test_timm_optimizer_with_layer_decay_trains_every_parameter():
@@ -129,8 +126,8 @@ def test_timm_backbone_of_mmpretrain_in_an_mmdet_config_trains():
 
 def test_the_package_needs_no_timm(tmp_path):
     (tmp_path / 'timm').mkdir()
-    (tmp_path / 'timm/__init__.py').write_text(
-        'raise ImportError("timm is not installed")\n')
+    (tmp_path / 'timm/__init__.py'
+     ).write_text('raise ImportError("timm is not installed")\n')
     code = ('import mmdualtoken, mmdualtoken.apis, mmdualtoken.cli.train, '
             'mmdualtoken.cli.test, mmdualtoken.toy_data\n'
             'from mmdualtoken.models import DualTokenViT\n'
@@ -138,4 +135,7 @@ def test_the_package_needs_no_timm(tmp_path):
             'DualTokenViT("t")(torch.rand(1, 3, 64, 64))\n')
     subprocess.run([sys.executable, '-c', code],
                    check=True,
-                   env={'PYTHONPATH': str(tmp_path), 'PATH': '/usr/bin:/bin'})
+                   env={
+                       'PYTHONPATH': str(tmp_path),
+                       'PATH': '/usr/bin:/bin'
+                   })

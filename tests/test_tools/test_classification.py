@@ -3,13 +3,12 @@ tools/test.py and the distributed launchers, on CPU processes."""
 import hashlib
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 import torch
 from helpers import (CLS_DEMO, REPO, make_toy, one_and_two_process_metrics,
                      printed_metric, run_tool, save_untrained_checkpoint,
-                     test_metrics)
+                     tool_metrics)
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmpretrain.registry import MODELS
@@ -50,10 +49,10 @@ def test_recipe_matches_the_paper():
 
 def test_train_then_test_beats_chance_and_untrained_model(toy_root, trained):
     work_dir, checkpoint = trained
-    top1 = test_metrics(toy_root, DEMO, checkpoint,
+    top1 = tool_metrics(toy_root, DEMO, checkpoint,
                         work_dir / 'test')['accuracy/top1']
     untrained = save_untrained_checkpoint(DEMO, work_dir / 'untrained.pth')
-    untrained_top1 = test_metrics(toy_root, DEMO, untrained,
+    untrained_top1 = tool_metrics(toy_root, DEMO, untrained,
                                   work_dir / 'test_untrained')['accuracy/top1']
     # 4 balanced classes: chance is 25 %.
     assert top1 >= 38, top1
@@ -112,14 +111,16 @@ def test_show_dir_and_tta_are_mmpretrains_own(toy_root, trained):
     """--show-dir and --tta hand the run to mmpretrain's tools/test.py."""
     work_dir, checkpoint = trained
     show_dir = work_dir / 'painted'
-    result = run_tool(toy_root, 'tools/test.py', DEMO, checkpoint, '--work-dir',
-                      work_dir / 'test_painted', '--show-dir', show_dir)
-    assert "handing over to mmpretrain's own tools/test.py" in result.stderr
+    result = run_tool(toy_root, 'tools/test.py', DEMO, checkpoint,
+                      '--work-dir', work_dir / 'test_painted', '--show-dir',
+                      show_dir)
+    assert ("handing over to mmpretrain's own tools/test.py"
+            in result.stdout + result.stderr)
     images = list((toy_root / 'data/toy/imagenet/val').glob('*.JPEG'))
     painted = list(show_dir.rglob('*.png'))
     assert len(painted) == len(images) > 0
-    output = run_tool(toy_root, 'tools/test.py', DEMO, checkpoint, '--work-dir',
-                      work_dir / 'test_tta', '--tta')
+    output = run_tool(toy_root, 'tools/test.py', DEMO, checkpoint,
+                      '--work-dir', work_dir / 'test_tta', '--tta')
     assert printed_metric(output, 'accuracy/top1') >= 38
 
 
@@ -142,11 +143,12 @@ def test_published_checkpoint_loads_without_mmdualtoken(
         assert torch.equal(value, saved[key]), key
 
 
-def test_image_demo_and_mmpretrain_inferencer(toy_root, trained, tmp_path):
-    from helpers import assert_real_picture
+def test_image_demo_and_mmpretrain_inferencer(toy_root, trained, tmp_path,
+                                              monkeypatch):
+    from helpers import assert_side_by_side
     from mmpretrain.apis import ImageClassificationInferencer
 
-    from mmdualtoken.apis.inference import init_inferencer
+    from mmdualtoken.apis import draw_validation_sample, init_inferencer
     _, checkpoint = trained
     image = toy_root / 'data/toy/imagenet/val/ILSVRC2012_val_00000001.JPEG'
     inferencer = init_inferencer(str(DEMO), str(checkpoint))
@@ -157,7 +159,11 @@ def test_image_demo_and_mmpretrain_inferencer(toy_root, trained, tmp_path):
                       '--out-dir', tmp_path)
     picture = tmp_path / 'ILSVRC2012_val_00000001.png'
     assert result.stdout.rstrip().endswith(str(picture))
-    # The image beside the 260 px wide panel of its top classes.
+    # The image beside its top classes.
     from PIL import Image
-    width, height = Image.open(image).size
-    assert_real_picture(picture, (width + 260, max(height, 136)))
+    assert_side_by_side(picture, Image.open(image).size, 2)
+    # A validation sample: the image, its class and the prediction.
+    monkeypatch.chdir(toy_root)  # the config's data root is relative
+    drawn = draw_validation_sample(
+        str(DEMO), str(checkpoint), tmp_path / 'val')
+    assert_side_by_side(drawn, Image.open(image).size, 3)

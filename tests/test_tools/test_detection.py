@@ -7,7 +7,7 @@ import pytest
 import torch
 from helpers import (MASK_RCNN_DEMO, REPO, assert_detector_trains, make_toy,
                      one_and_two_process_metrics, run_tool,
-                     save_untrained_checkpoint, test_metrics)
+                     save_untrained_checkpoint, tool_metrics)
 from mmdet.registry import MODELS
 from mmdet.testing import demo_mm_inputs
 from mmengine.config import Config
@@ -69,17 +69,17 @@ def trained(toy_root):
 def test_train_then_test_beats_the_untrained_model(toy_root, trained):
     work_dir, checkpoint = trained
     prefix = work_dir / 'results'
-    metrics = test_metrics(toy_root, DEMO, checkpoint, work_dir / 'test',
+    metrics = tool_metrics(toy_root, DEMO, checkpoint, work_dir / 'test',
                            '--cfg-options',
                            f'test_evaluator.outfile_prefix={prefix}')
     untrained = save_untrained_checkpoint(DEMO, work_dir / 'untrained.pth')
-    baseline = test_metrics(toy_root, DEMO, untrained,
+    baseline = tool_metrics(toy_root, DEMO, untrained,
                             work_dir / 'test_untrained')
     for metric in ('coco/bbox_mAP', 'coco/segm_mAP'):
         assert metrics[metric] >= baseline[metric] + 0.03, (metric, metrics,
                                                             baseline)
 
-    # outfile_prefix wrote COCO-format results that pycocotools evaluates alike.
+    # outfile_prefix wrote COCO-format results, which pycocotools rates alike.
     ground_truth = COCO(
         str(toy_root / 'data/toy/coco/annotations/instances_val2017.json'))
     for iou_type in ('bbox', 'segm'):
@@ -103,12 +103,13 @@ def test_two_process_testing_agrees_with_one(toy_root, trained):
         assert double[metric] == pytest.approx(single[metric], abs=1e-3)
 
 
-def test_image_demo_and_det_inferencer(toy_root, trained, tmp_path):
-    from helpers import assert_real_picture
+def test_image_demo_and_det_inferencer(toy_root, trained, tmp_path,
+                                       monkeypatch):
+    from helpers import assert_side_by_side
     from mmdet.apis import DetInferencer
     from PIL import Image
 
-    from mmdualtoken.apis.inference import init_inferencer
+    from mmdualtoken.apis import draw_validation_sample, init_inferencer
     _, checkpoint = trained
     image = sorted((toy_root / 'data/toy/coco/val2017').iterdir())[0]
     inferencer = init_inferencer(str(DEMO), str(checkpoint))
@@ -119,4 +120,9 @@ def test_image_demo_and_det_inferencer(toy_root, trained, tmp_path):
     assert set(prediction['labels']) <= {0, 1, 2}
     run_tool(toy_root, 'demo/image_demo.py', DEMO, checkpoint, image,
              '--out-dir', tmp_path)
-    assert_real_picture(tmp_path / f'{image.stem}.png', Image.open(image).size)
+    assert_side_by_side(tmp_path / f'{image.stem}.png',
+                        Image.open(image).size, 2)
+    monkeypatch.chdir(toy_root)  # the config's data root is relative
+    drawn = draw_validation_sample(
+        str(DEMO), str(checkpoint), tmp_path / 'val')
+    assert_side_by_side(drawn, Image.open(image).size, 3)

@@ -162,7 +162,8 @@ def test_resume_with_nothing_to_resume_stops_and_touches_nothing(
 
 def test_latest_checkpoint_is_the_newest_complete_file(tmp_path):
     assert latest_checkpoint(str(tmp_path)) == (None, [])
-    for age, name in enumerate(('epoch_11.pth', 'epoch_10.pth', 'epoch_2.pth')):
+    names = ('epoch_11.pth', 'epoch_10.pth', 'epoch_2.pth')
+    for age, name in enumerate(names):
         torch.save(dict(meta=dict(epoch=age)), tmp_path / name)
         os.utime(tmp_path / name, (1e9 - age, 1e9 - age))
     truncated = tmp_path / 'epoch_11.pth'

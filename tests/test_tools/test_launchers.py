@@ -8,9 +8,9 @@ FAKE_SRUN = '#!/usr/bin/env bash\nprintf "%s\\n" "$@" > "$SRUN_LOG"\n'
 
 
 @pytest.mark.parametrize('script,args,tool,extra', [
-    ('tools/slurm_train.sh', ['part', 'job', 'cfg.py', '--amp'],
-     ['tools/train.py', 'cfg.py', '--amp', '--launcher', 'slurm'],
-     ['--signal=USR1@120']),
+    ('tools/slurm_train.sh', ['part', 'job', 'cfg.py', '--amp'], [
+        'tools/train.py', 'cfg.py', '--amp', '--launcher', 'slurm'
+    ], ['--signal=USR1@120']),
     ('tools/slurm_test.sh', ['part', 'job', 'cfg.py', 'w.pth', '--tta'],
      ['tools/test.py', 'cfg.py', 'w.pth', '--tta', '--launcher', 'slurm'], []),
 ])

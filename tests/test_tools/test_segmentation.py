@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 from helpers import (REPO, SEG_DEMO, make_toy, one_and_two_process_metrics,
-                     run_tool, save_untrained_checkpoint, test_metrics)
+                     run_tool, save_untrained_checkpoint, tool_metrics)
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmengine.structures import PixelData
@@ -67,11 +67,12 @@ def trained(toy_root):
 def test_train_then_test_beats_the_untrained_model(toy_root, trained):
     work_dir, checkpoint = trained
     out_dir = work_dir / 'label_maps'
-    metrics = test_metrics(toy_root, DEMO, checkpoint, work_dir / 'test',
-                           '--cfg-options', f'test_evaluator.output_dir={out_dir}',
+    metrics = tool_metrics(toy_root, DEMO, checkpoint, work_dir / 'test',
+                           '--cfg-options',
+                           f'test_evaluator.output_dir={out_dir}',
                            'test_evaluator.keep_results=True')
     untrained = save_untrained_checkpoint(DEMO, work_dir / 'untrained.pth')
-    baseline = test_metrics(toy_root, DEMO, untrained,
+    baseline = tool_metrics(toy_root, DEMO, untrained,
                             work_dir / 'test_untrained')
     assert metrics['mIoU'] >= baseline['mIoU'] + 10, (metrics, baseline)
 
@@ -90,7 +91,8 @@ def test_show_dir_paints_every_test_image_with_mmsegs_tool(toy_root, trained):
     result = run_tool(toy_root, 'tools/test.py', DEMO, checkpoint,
                       '--work-dir', work_dir / 'test_painted', '--show-dir',
                       show_dir)
-    assert "handing over to mmseg's own tools/test.py" in result.stderr
+    assert ("handing over to mmseg's own tools/test.py"
+            in result.stdout + result.stderr)
     images = list(
         (toy_root / 'data/toy/ade20k/images/validation').glob('*.jpg'))
     painted = list(show_dir.rglob('*.png'))
@@ -104,11 +106,12 @@ def test_two_process_testing_agrees_with_one(toy_root, trained):
     assert double['mIoU'] == pytest.approx(single['mIoU'], abs=0.01)
 
 
-def test_image_demo_and_mmseg_inferencer(toy_root, trained, tmp_path):
-    from helpers import assert_real_picture
+def test_image_demo_and_mmseg_inferencer(toy_root, trained, tmp_path,
+                                         monkeypatch):
+    from helpers import assert_side_by_side
     from mmseg.apis import MMSegInferencer
 
-    from mmdualtoken.apis.inference import init_inferencer
+    from mmdualtoken.apis import draw_validation_sample, init_inferencer
     _, checkpoint = trained
     image = toy_root / 'data/toy/ade20k/images/validation/ADE_val_00000001.jpg'
     inferencer = init_inferencer(str(DEMO), str(checkpoint))
@@ -118,4 +121,8 @@ def test_image_demo_and_mmseg_inferencer(toy_root, trained, tmp_path):
     assert label_map.shape == size[::-1] and len(np.unique(label_map)) > 1
     run_tool(toy_root, 'demo/image_demo.py', DEMO, checkpoint, image,
              '--out-dir', tmp_path)
-    assert_real_picture(tmp_path / 'ADE_val_00000001.png', size)
+    assert_side_by_side(tmp_path / 'ADE_val_00000001.png', size, 2)
+    monkeypatch.chdir(toy_root)  # the config's data root is relative
+    drawn = draw_validation_sample(
+        str(DEMO), str(checkpoint), tmp_path / 'val')
+    assert_side_by_side(drawn, size, 3)

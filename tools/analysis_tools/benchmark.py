@@ -54,6 +54,12 @@ def parse_args(argv=None):
         '--reference',
         default='dualtoken-vit-s',
         help='the model the ratios divide by')
+    parser.add_argument(
+        '--inductor-counts',
+        action='store_true',
+        help='also count the kernels inductor generates for one compiled '
+        'CPU forward (batch 8, fp32) and the bytes they move per image: a '
+        'GPU-speed proxy that needs no GPU')
     parser.add_argument('--out', help='also write the results as JSON')
     args = parser.parse_args(argv)
     if args.device.startswith('cuda'):
@@ -74,7 +80,8 @@ def main(argv=None):
         compile=args.compile,
         threads=args.threads,
         rounds=args.rounds,
-        latency_runs=args.latency_runs)
+        latency_runs=args.latency_runs,
+        inductor_counts=args.inductor_counts)
     warnings.filterwarnings('ignore')
 
     def progress(line):

@@ -9,7 +9,8 @@ import os.path as osp
 import sys
 
 # Run this checkout's mmdualtoken, even where another one is installed.
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+sys.path.insert(0,
+                osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 from mmdualtoken.cli import run  # noqa: E402
 from mmdualtoken.cli.host_tool import run_host_tool  # noqa: E402
 

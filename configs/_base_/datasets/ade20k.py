@@ -14,7 +14,8 @@ train_pipeline = [
         scale=(2048, 512),
         ratio_range=(0.5, 2.0),
         keep_ratio=True),
-    dict(type='RandomCrop', crop_size={{_base_.crop_size}}, cat_max_ratio=0.75),
+    dict(
+        type='RandomCrop', crop_size={{_base_.crop_size}}, cat_max_ratio=0.75),
     dict(type='RandomFlip', prob=0.5),
     dict(type='PhotoMetricDistortion'),
     dict(type='PackSegInputs'),

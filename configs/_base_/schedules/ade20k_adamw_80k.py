@@ -2,9 +2,7 @@
 # on norms and global tokens. The paper's own segmentation hyper-parameters
 # were not recovered: lr 2e-4, weight decay 0.04 (as for detection), 1500
 # linear warm-up iterations and poly power 1.0 are our choices.
-_base_ = [
-    'mmseg::_base_/schedules/schedule_80k.py', '../run_protections.py'
-]
+_base_ = ['mmseg::_base_/schedules/schedule_80k.py', '../run_protections.py']
 
 # mmseg keeps its default hooks in its schedules: the run protections too.
 default_hooks = {{_base_.run_protections}}

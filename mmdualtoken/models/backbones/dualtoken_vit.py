@@ -305,7 +305,7 @@ class DualTokenViT(BaseModule):
                              or dict(type='BN'), act_cfg)
         if len(global_token_grid) != 2 or min(global_token_grid) < 1:
             raise ConfigError(f'global_token_grid must be (rows, cols) >= 1, '
-                             f'got {global_token_grid!r}.')
+                              f'got {global_token_grid!r}.')
         self.global_token_grid = tuple(global_token_grid)
         self.global_tokens = nn.Parameter(
             torch.zeros(1, *self.global_token_grid, embed_dims[0]))
@@ -452,15 +452,15 @@ class DualTokenViT(BaseModule):
         if isinstance(arch, str):
             if arch.lower() not in self.arch_zoo:
                 raise ConfigError(f'Unknown arch {arch!r}; choose one of '
-                                 f'{sorted(self.arch_zoo)} or pass a dict.')
+                                  f'{sorted(self.arch_zoo)} or pass a dict.')
             return self.arch_zoo[arch.lower()]
         if not isinstance(arch, dict) or set(arch) != keys:
             raise ConfigError(f'A custom arch must be a dict with exactly the '
-                             f'keys {sorted(keys)}, got {arch!r}.')
+                              f'keys {sorted(keys)}, got {arch!r}.')
         for key in keys - {'token_mixing'}:
             if len(arch[key]) != self.num_stages:
                 raise ConfigError(f'arch[{key!r}] needs one value per stage '
-                                 f'({self.num_stages}), got {arch[key]!r}.')
+                                  f'({self.num_stages}), got {arch[key]!r}.')
         return dict(arch)
 
     def _parse_out_indices(self, out_indices) -> Tuple[int, ...]:

@@ -3,7 +3,7 @@ from typing import Optional
 import torch.nn.functional as F
 from torch import Tensor
 
-from .cache_blocking import capturing_graph
+from .cache_blocking import exporting_graph
 
 
 def multi_head_attention(query: Tensor,
@@ -48,7 +48,8 @@ def resize_token_grid(grid: Tensor, size: tuple) -> Tensor:
 
     Shrinking is antialiased, so every cell of the larger grid contributes
     and no position is skipped; a grid already of ``size`` is returned as is
-    (except in a traced graph, which must also serve other input sizes).
+    (also when compiled, which specialises on the size; not in a traced or
+    exported graph, which must also serve other input sizes).
 
     Args:
         grid (Tensor): Tokens of shape (B, h, w, C).
@@ -57,7 +58,7 @@ def resize_token_grid(grid: Tensor, size: tuple) -> Tensor:
     Returns:
         Tensor: Tokens of shape (B, h', w', C).
     """
-    if not capturing_graph() and tuple(grid.shape[1:3]) == tuple(size):
+    if not exporting_graph() and tuple(grid.shape[1:3]) == tuple(size):
         return grid
     resized = F.interpolate(
         grid.permute(0, 3, 1, 2),

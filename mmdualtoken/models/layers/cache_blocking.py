@@ -29,6 +29,15 @@ def capturing_graph() -> bool:
             or torch.onnx.is_in_onnx_export())
 
 
+def exporting_graph() -> bool:
+    """Tracing, scripting and export (ONNX, ``torch.export``): a graph that
+    must serve any input size, unlike ``torch.compile``'s, which
+    specialises and recompiles."""
+    is_exporting = getattr(torch.compiler, 'is_exporting', lambda: False)
+    return (torch.jit.is_tracing() or torch.jit.is_scripting()
+            or is_exporting() or torch.onnx.is_in_onnx_export())
+
+
 def apply_by_rows(fn: Callable[[Tensor], Tensor], x: Tensor,
                   hidden_dims: int) -> Tensor:
     """Applies a token-wise function in cache-sized blocks of tokens.

@@ -78,11 +78,11 @@ class DualTokenBlock(BaseModule):
         super().__init__(init_cfg=init_cfg)
         if local_branch not in LOCAL_BRANCHES:
             raise ConfigError(f'local_branch must be one of {LOCAL_BRANCHES}, '
-                             f'got {local_branch!r}.')
+                              f'got {local_branch!r}.')
         if global_token_fusion not in GLOBAL_TOKEN_FUSIONS:
             raise ConfigError(f'global_token_fusion must be one of '
-                             f'{GLOBAL_TOKEN_FUSIONS}, got '
-                             f'{global_token_fusion!r}.')
+                              f'{GLOBAL_TOKEN_FUSIONS}, got '
+                              f'{global_token_fusion!r}.')
         if local_branch == 'conv':
             self.local_encoder = ConvEncoder(
                 embed_dims,

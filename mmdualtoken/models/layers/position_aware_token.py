@@ -62,10 +62,10 @@ class StepwiseDownsample(BaseModule):
         super().__init__(init_cfg=init_cfg)
         if mode not in ('stepwise', 'one_step'):
             raise ConfigError(f"downsample must be 'stepwise' or 'one_step', "
-                             f'got {mode!r}.')
+                              f'got {mode!r}.')
         if step_conv not in STEP_CONVS:
             raise ConfigError(f'step_conv must be one of {STEP_CONVS}, got '
-                             f'{step_conv!r}.')
+                              f'{step_conv!r}.')
         self.mode = mode
         self.factor = 2**num_steps
         layers = []
@@ -103,8 +103,9 @@ class GlobalBroadcast(BaseModule):
     def __init__(self, embed_dims: int, num_heads: int, init_cfg=None):
         super().__init__(init_cfg=init_cfg)
         if embed_dims % num_heads != 0:
-            raise ConfigError(f'embed_dims ({embed_dims}) must be divisible by '
-                             f'num_heads ({num_heads}); change the arch.')
+            raise ConfigError(
+                f'embed_dims ({embed_dims}) must be divisible by '
+                f'num_heads ({num_heads}); change the arch.')
         self.num_heads = num_heads
         self.query_norm = nn.LayerNorm(embed_dims)
         self.token_norm = nn.LayerNorm(embed_dims)

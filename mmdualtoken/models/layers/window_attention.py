@@ -34,8 +34,9 @@ class WindowAttentionEncoder(BaseModule):
                  init_cfg=None):
         super().__init__(init_cfg=init_cfg)
         if embed_dims % num_heads != 0:
-            raise ConfigError(f'embed_dims ({embed_dims}) must be divisible by '
-                             f'num_heads ({num_heads}); change the arch.')
+            raise ConfigError(
+                f'embed_dims ({embed_dims}) must be divisible by '
+                f'num_heads ({num_heads}); change the arch.')
         self.num_heads = num_heads
         self.window_size = window_size
         self.norm = nn.LayerNorm(embed_dims)
