@@ -19,7 +19,7 @@ demo: install
 
 # pytest exits 5 when it collected no test: that is a failure here.
 test: install-optional
-	@$(PYTHON) -m pytest tests $(PYTEST_ARGS); rc=$$?; \
+	@$(PYTHON) -m pytest tests --durations=25 $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; \
 	exit $$rc
 

@@ -20,6 +20,18 @@ place. Checked on mmengine 0.10.6 and 0.10.7 with torch 2.11 to 2.14.
    site-packages, not the checkout. The table gets ``mmdualtoken``, and
    ``mmengine.config.config.get_installed_path`` answers this package's
    directory for it (other packages as before).
+3. **Dataloader workers live through a stop signal.** torch's dataloader
+   workers set a SIGTERM handler of their own when they start (in C): a
+   SIGTERM from any process but their parent kills them. torchrun and
+   Slurm signal a rank's whole process group, so the workers died and took
+   the run down before :class:`~mmdualtoken.engine.PreemptionHook` could
+   save. Once a ``PreemptionHook`` exists, workers started after it move
+   to a process group of their own (``torch.utils.data._utils.
+   signal_handling._set_worker_signal_handlers``, which the worker loop
+   calls, then also calls ``os.setpgid(0, 0)``): a signal to the rank's
+   group no longer reaches them, while their parent still stops them by
+   pid, and they still end when it dies. DataLoader has no public way to
+   this: its ``worker_init_fn`` is mmengine's, which seeds the workers.
 
 Nothing else is touched. If mmengine moves what is patched here, import
 fails with :class:`HostChangedError` naming the piece, instead of loading
@@ -44,6 +56,7 @@ from .errors import UnsafeCheckpointError
 
 PACKAGE_DIR = osp.dirname(osp.abspath(__file__))
 CHECKED_MMENGINE = ('0.10.6', '0.10.7')
+CHECKED_TORCH = '2.11 to 2.14'
 
 
 class HostChangedError(ImportError):
@@ -53,10 +66,11 @@ class HostChangedError(ImportError):
 def _require(condition: bool, what: str) -> None:
     if not condition:
         raise HostChangedError(
-            f'mmdualtoken patches {what} of mmengine, checked on mmengine '
-            f'{" and ".join(CHECKED_MMENGINE)}; mmengine '
-            f'{mmengine.__version__} changed it. Install mmengine '
-            f'{CHECKED_MMENGINE[-1]} or update mmdualtoken/host_patches.py.')
+            f'mmdualtoken patches {what}, checked on mmengine '
+            f'{" and ".join(CHECKED_MMENGINE)} with torch {CHECKED_TORCH}; '
+            f'mmengine {mmengine.__version__} with torch {torch.__version__} '
+            f'changed it. Install mmengine {CHECKED_MMENGINE[-1]} or update '
+            f'mmdualtoken/host_patches.py.')
 
 
 # --- 1. Safe checkpoint loading ---------------------------------------------
@@ -201,6 +215,29 @@ def register_config_package() -> None:
 
     get_installed_path.knows_mmdualtoken = True
     config.get_installed_path = get_installed_path
+
+
+# --- 3. Dataloader workers through a stop signal -----------------------------
+def dataloader_workers_in_own_group() -> None:
+    """Dataloader workers started from now on run in a process group of
+    their own; see 3. in the module's docstring (idempotent)."""
+    from torch.utils.data._utils import signal_handling, worker
+    set_handlers = getattr(signal_handling, '_set_worker_signal_handlers',
+                           None)
+    _require(
+        callable(set_handlers)
+        and getattr(worker, 'signal_handling', None) is signal_handling,
+        "torch.utils.data's _set_worker_signal_handlers (called by the "
+        'dataloader worker loop)')
+    if getattr(set_handlers, 'own_process_group', False):
+        return
+
+    def set_worker_signal_handlers(*args, **kwargs):
+        set_handlers(*args, **kwargs)
+        os.setpgid(0, 0)
+
+    set_worker_signal_handlers.own_process_group = True
+    signal_handling._set_worker_signal_handlers = set_worker_signal_handlers
 
 
 def apply() -> None:

@@ -142,6 +142,29 @@ elif plan "mmcv==$MMCV_VERSION with ops (built from source, cached)"; then
         export TORCH_CUDA_ARCH_LIST=${TORCH_CUDA_ARCH_LIST:-$("$PYTHON" -c \
             'import torch; print("%d.%d" % torch.cuda.get_device_capability())')}
         export FORCE_CUDA=1 CUDA_HOME=${CUDA_HOME:-$(dirname "$(dirname "$nvcc")")}
+        # A toolkit without the library headers (cusparse.h, cublas_v2.h:
+        # torch's CUDA headers include them) has them from torch's pip
+        # wheels (nvidia-*-cu*); they go on the compilers' include path.
+        if [ ! -f "$CUDA_HOME/include/cusparse.h" ]; then
+            wheel_headers=$("$PYTHON" - <<'PY'
+import glob, os, site
+roots = site.getsitepackages() + [site.getusersitepackages()]
+found = [glob.glob(os.path.join(r, 'nvidia', '*', 'include')) +
+         glob.glob(os.path.join(r, 'nvidia', '*', '*', 'include'))
+         for r in roots]
+dirs = sorted({d for ds in found for d in ds})
+if any(os.path.isfile(os.path.join(d, 'cusparse.h')) for d in dirs):
+    print(':'.join(dirs))
+PY
+)
+            if [ -z "$wheel_headers" ]; then
+                log "$CUDA_HOME/include has no cusparse.h and no nvidia wheel provides it:"
+                log "install the CUDA toolkit's library headers (or the nvidia-cusparse wheel of torch's CUDA)."
+                exit 1
+            fi
+            log "CUDA library headers from torch's nvidia wheels: $wheel_headers"
+            export CPATH="$wheel_headers${CPATH:+:$CPATH}"
+        fi
         ops="cuda$nvcc_cuda.sm$(echo "$TORCH_CUDA_ARCH_LIST" | tr -d '.' | tr ' ;' '__')"
     fi
     wheel_dir="$CACHE_DIR/wheels/mmcv-$MMCV_VERSION-torch$torch_version-$pytag-$ops"

@@ -253,6 +253,10 @@ def _scale_scheduler(scheduler: dict, factor: float) -> bool:
         if isinstance(value, (int, float)) and 0 < value < 1e9:
             scheduler[key] = max(1, round(value * factor))
             scaled = True
+    if scaled and 'end' in scheduler and scheduler['end'] < 1e9:
+        # a phase that shrank to nothing still spans one unit, so the
+        # scheduler stays valid (it may then start after the run ends)
+        scheduler.end = max(scheduler.end, scheduler.get('begin', 0) + 1)
     if scheduler.get('milestones'):
         scheduler.milestones = [
             max(1, round(m * factor)) for m in scheduler.milestones

@@ -19,6 +19,7 @@ from mmengine.dist import all_reduce, get_dist_info, is_main_process
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
 
+from mmdualtoken import host_patches
 from mmdualtoken.errors import ConfigError, TrainingInterrupted
 from mmdualtoken.registry import HOOKS
 from .checkpoint_hook import ATOMIC_BACKEND, PREEMPTED_TMPL, write_atomically
@@ -79,12 +80,14 @@ class PreemptionHook(Hook):
         self._timer: Optional[threading.Timer] = None
         self._training = False
         # Set now, before dataloader workers are forked (an iteration-based
-        # loop starts them before any hook runs): they inherit the handler,
-        # which leaves stopping them to the main process.
+        # loop starts them before any hook runs).
         self._main_pid = os.getpid()
         if threading.current_thread() is threading.main_thread():
             for signum in self.signals:
                 self._previous[signum] = signal.signal(signum, self._on_signal)
+        # torchrun and Slurm signal the rank's process group, which would
+        # kill its dataloader workers: they get a group of their own.
+        host_patches.dataloader_workers_in_own_group()
 
     def before_train(self, runner) -> None:
         self._training = True

@@ -7,6 +7,7 @@ import json
 import os
 import signal
 import socket
+import subprocess
 
 import pytest
 import torch
@@ -180,8 +181,24 @@ def test_resumable_batch_sampler_tags_and_skips():
     assert len(list(sampler)) == 4  # the skip is for one pass only
 
 
+def children() -> list:
+    """The pids of this process's children (its dataloader workers)."""
+    found = []
+    for entry in os.listdir('/proc'):
+        try:
+            with open(f'/proc/{entry}/stat') as f:
+                ppid = int(f.read().rsplit(')', 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        if ppid == os.getpid():
+            found.append(int(entry))
+    return found
+
+
 class SignalAt(Hook):
-    """Sends ``signum`` to this process after training iteration ``at``."""
+    """After training iteration ``at``, sends ``signum`` to this process's
+    process group as torchrun and Slurm do: to this process and to those of
+    its dataloader workers that are in its group."""
 
     def __init__(self, at: int, signum: int):
         self.at, self.signum = at, signum
@@ -192,7 +209,20 @@ class SignalAt(Hook):
                          data_batch=None,
                          outputs=None):
         if runner.iter + 1 == self.at:
-            os.kill(os.getpid(), self.signum)
+            workers = children()
+            assert workers or not runner.train_dataloader.num_workers
+            group = os.getpgid(0)
+            reached = [
+                pid for pid in workers + [os.getpid()]
+                if os.getpgid(pid) == group
+            ]
+            # from another process, as from torchrun: torch's workers die
+            # on a SIGTERM that is not their parent's
+            subprocess.run([
+                'kill', '-s',
+                signal.Signals(self.signum).name[3:], *map(str, reached)
+            ],
+                           check=True)
 
 
 @pytest.mark.parametrize('by_epoch', [True, False], ids=['epochs', 'iters'])
@@ -206,11 +236,11 @@ def test_a_signal_checkpoint_in_mid_epoch_resumes_exactly(
     runner = runner_factory(
         stopped,
         by_epoch,
-        custom_hooks=[SignalAt(6, signal.SIGUSR1)],
+        custom_hooks=[SignalAt(6, signal.SIGTERM)],
         num_workers=2)
     with pytest.raises(TrainingInterrupted) as error:
         runner.train()
-    assert error.value.exit_code == 128 + signal.SIGUSR1
+    assert error.value.exit_code == 128 + signal.SIGTERM
     saved = stopped / 'preempted_iter_6.pth'  # iteration 2 of epoch 2
     assert str(saved) in str(error.value) and '--resume' in str(error.value)
     assert (stopped / 'last_checkpoint').read_text() == str(saved)

@@ -112,11 +112,17 @@ def train_killed_while_saving(cwd,
                 assert time.time() < deadline, 'workers outlived the run'
                 time.sleep(1)
     finally:
-        try:
-            os.killpg(process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+        # The node goes down: every process of the run, torchrun's workers
+        # (each in a session of its own) included.
+        for pid in [process.pid] + processes_running(stalling):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
         process.wait()
+        deadline = time.time() + 60
+        while processes_running(stalling) and time.time() < deadline:
+            time.sleep(0.5)
 
 
 def test_kill_during_a_checkpoint_write_keeps_the_previous_one(

@@ -18,5 +18,8 @@ param_scheduler = [
 ]
 default_hooks = dict(
     logger=dict(interval=40),
-    checkpoint=dict(interval=max_iters, max_keep_ckpts=1))
+    checkpoint=dict(interval=max_iters, max_keep_ckpts=1),
+    # tools/test.py --show-dir paints every image of the small toy set
+    # (mmseg's default: one in 50)
+    visualization=dict(interval=1))
 randomness = dict(seed=0)
