@@ -93,6 +93,20 @@ def describe_models() -> str:
             f'{FEATURES_SUFFIX} is the model as a feature extractor')
 
 
+def register_model_file(path: str) -> None:
+    """Runs a Python file that registers models in timm's registry (e.g.
+    LightViT's ``lib/models/lightvit.py``), so that they can be named."""
+    import importlib.util
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f'--model-file {path}: no such file')
+    import timm  # noqa: F401  (the file registers into it)
+    spec = importlib.util.spec_from_file_location(
+        f'benchmark_models_{abs(hash(path))}', path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # timm's registry looks it up there
+    spec.loader.exec_module(module)
+
+
 def build(name: str, shape: Sequence[int]) -> nn.Module:
     """Builds a model by name (see :func:`describe_models`) in eval mode,
     with random weights: nothing is downloaded."""
@@ -138,8 +152,18 @@ def inductor_counts(model: nn.Module,
     import torch._dynamo
     from torch._inductor import metrics
     torch._logging.set_logs(inductor_metrics=True)
-    inductor_log = logging.getLogger('torch._inductor.metrics')
-    inductor_log.propagate = False  # counted, not printed
+
+    def silence(record):  # counted, not printed
+        return '__inductor_metrics' not in record.name
+
+    handlers = {
+        handler
+        for name, logger in logging.root.manager.loggerDict.items()
+        if name.startswith('torch') and isinstance(logger, logging.Logger)
+        for handler in logger.handlers
+    }
+    for handler in handlers:
+        handler.addFilter(silence)
     torch._dynamo.reset()
     metrics.reset()
     compiled = torch.compile(model.cpu().eval())
@@ -150,6 +174,8 @@ def inductor_counts(model: nn.Module,
         kernels=metrics.generated_kernel_count,
         bytes_per_image=metrics.num_bytes_accessed / batch_size)
     torch._logging.set_logs(inductor_metrics=False)
+    for handler in handlers:
+        handler.removeFilter(silence)
     torch._dynamo.reset()
     return counts
 

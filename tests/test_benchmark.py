@@ -118,3 +118,28 @@ def test_training_benchmark_compares_configs_of_each_task(tmp_path):
     assert all(
         len(r['seconds']) == 2 and min(r['seconds']) > 0
         for r in saved['results'])
+
+
+def test_a_model_file_registers_models_in_timm(tmp_path):
+    pytest.importorskip('timm')
+    path = tmp_path / 'my_models.py'
+    path.write_text('from timm.models import register_model\n'
+                    'from torch import nn\n\n'
+                    '@register_model\n'
+                    'def benchmark_test_net(pretrained=False, **kwargs):\n'
+                    '    return nn.Sequential(nn.Conv2d(3, 5, 3),\n'
+                    '                         nn.AdaptiveAvgPool2d(1))\n')
+    with pytest.raises(FileNotFoundError, match='--model-file'):
+        benchmark.register_model_file(str(tmp_path / 'missing.py'))
+    benchmark.register_model_file(str(path))
+    model = benchmark.build('benchmark_test_net', (32, 32))
+    assert model(torch.randn(1, 3, 32, 32)).shape == (1, 5, 1, 1)
+
+
+def test_inductor_counts_kernels_and_bytes_without_printing_them(capfd):
+    model = nn.Sequential(nn.Conv2d(3, 8, 3), nn.GELU(), nn.LayerNorm(30))
+    counts = benchmark.inductor_counts(model, (32, 32), batch_size=2)
+    assert counts['kernels'] >= 1
+    # At least the output (8 x 30 x 30 floats) is written per image.
+    assert counts['bytes_per_image'] >= 8 * 30 * 30 * 4
+    assert 'inductor_metrics' not in capfd.readouterr().err

@@ -4,7 +4,7 @@ Usage:
     python tools/analysis_tools/benchmark.py [MODEL ...] [--batch-size 32]
         [--shape H W] [--device cpu|cuda] [--dtype fp32|bf16]
         [--channels-last] [--compile] [--threads N] [--rounds 5]
-        [--reference dualtoken-vit-s] [--out results.json]
+        [--reference dualtoken-vit-s] [--model-file PATH] [--out results.json]
 
 With no model, it measures our T and S classifiers and the timm peers
 (``pip install timm``; random weights, nothing downloaded). Models are
@@ -60,6 +60,14 @@ def parse_args(argv=None):
         help='also count the kernels inductor generates for one compiled '
         'CPU forward (batch 8, fp32) and the bytes they move per image: a '
         'GPU-speed proxy that needs no GPU')
+    parser.add_argument(
+        '--model-file',
+        action='append',
+        default=[],
+        metavar='PATH',
+        help='a Python file that registers models in timm (for example '
+        "LightViT's lib/models/lightvit.py from hunto/image_classification_"
+        'sota); its models can then be named. Repeatable')
     parser.add_argument('--out', help='also write the results as JSON')
     args = parser.parse_args(argv)
     if args.device.startswith('cuda'):
@@ -83,6 +91,8 @@ def main(argv=None):
         latency_runs=args.latency_runs,
         inductor_counts=args.inductor_counts)
     warnings.filterwarnings('ignore')
+    for path in args.model_file:
+        benchmark.register_model_file(path)
 
     def progress(line):
         # One line rewritten in place on a terminal; a line each in a log.
