@@ -93,18 +93,27 @@ def describe_models() -> str:
             f'{FEATURES_SUFFIX} is the model as a feature extractor')
 
 
+# Models registered by --model-file. Their entry points are called with
+# nothing but ``pretrained=False``: older ones (LightViT's) pass their
+# keyword arguments on to the model and refuse the ones that
+# ``timm.create_model`` adds (``pretrained_cfg``, ``cache_dir``).
+FILE_MODELS = set()
+
+
 def register_model_file(path: str) -> None:
     """Runs a Python file that registers models in timm's registry (e.g.
     LightViT's ``lib/models/lightvit.py``), so that they can be named."""
     import importlib.util
     if not os.path.isfile(path):
         raise FileNotFoundError(f'--model-file {path}: no such file')
-    import timm  # noqa: F401  (the file registers into it)
+    import timm  # the file registers into it
+    before = set(timm.list_models())
     spec = importlib.util.spec_from_file_location(
         f'benchmark_models_{abs(hash(path))}', path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # timm's registry looks it up there
     spec.loader.exec_module(module)
+    FILE_MODELS.update(set(timm.list_models()) - before)
 
 
 def build(name: str, shape: Sequence[int]) -> nn.Module:
@@ -134,6 +143,8 @@ def build(name: str, shape: Sequence[int]) -> nn.Module:
                           f'peers come from timm: pip install timm') from None
     features = name.endswith(FEATURES_SUFFIX)
     name = name[:-len(FEATURES_SUFFIX)] if features else name
+    if name in FILE_MODELS and not features:
+        return timm.models.model_entrypoint(name)(pretrained=False).eval()
     if name not in timm.list_models():
         raise ValueError(f'timm has no model {name!r}; ' + describe_models())
     return timm.create_model(

@@ -126,7 +126,7 @@ def test_a_model_file_registers_models_in_timm(tmp_path):
     path.write_text('from timm.models import register_model\n'
                     'from torch import nn\n\n'
                     '@register_model\n'
-                    'def benchmark_test_net(pretrained=False, **kwargs):\n'
+                    'def benchmark_test_net(pretrained=False):\n'
                     '    return nn.Sequential(nn.Conv2d(3, 5, 3),\n'
                     '                         nn.AdaptiveAvgPool2d(1))\n')
     with pytest.raises(FileNotFoundError, match='--model-file'):
