@@ -175,18 +175,20 @@ def inductor_counts(model: nn.Module,
     }
     for handler in handlers:
         handler.addFilter(silence)
-    torch._dynamo.reset()
-    metrics.reset()
-    compiled = torch.compile(model.cpu().eval())
-    with torch.no_grad(), torch.compiler.config.patch(
-            force_disable_caches=True):
-        compiled(torch.randn(batch_size, 3, *shape))
-    counts = dict(
-        kernels=metrics.generated_kernel_count,
-        bytes_per_image=metrics.num_bytes_accessed / batch_size)
-    torch._logging.set_logs(inductor_metrics=False)
-    for handler in handlers:
-        handler.removeFilter(silence)
+    try:
+        torch._dynamo.reset()
+        metrics.reset()
+        compiled = torch.compile(model.cpu().eval())
+        with torch.no_grad(), torch.compiler.config.patch(
+                force_disable_caches=True):
+            compiled(torch.randn(batch_size, 3, *shape))
+        counts = dict(
+            kernels=metrics.generated_kernel_count,
+            bytes_per_image=metrics.num_bytes_accessed / batch_size)
+    finally:
+        torch._logging.set_logs(inductor_metrics=False)
+        for handler in handlers:
+            handler.removeFilter(silence)
     torch._dynamo.reset()
     return counts
 
