@@ -180,7 +180,12 @@ PY
         sed -i 's/-std=c++17/-std=c++20/g' "$src/setup.py"
         csrc="$src/mmcv/ops/csrc/pytorch"
         files=$(ls "$csrc"/*.cpp "$csrc"/cpu/*.cpp | wc -l)
-        per_file=19  # core-seconds per file, measured on a 2-core x86 machine
+        # Without debug information (-g0) each file compiles in half the
+        # time (measured: 14 s instead of 27 s per file); the ops' machine
+        # code is the same. Python's own flags are kept: this distutils
+        # replaces them with $CFLAGS rather than extending them.
+        flags="$("$PYTHON" -c 'import sysconfig; print(sysconfig.get_config_var("CFLAGS") or "")') -g0"
+        per_file=13  # core-seconds per file, measured on a 2-core x86 machine
         if [ "$ops" != cpu ]; then
             cu_files=$(ls "$csrc"/cuda/*.cu "$csrc"/cuda/*.cpp | wc -l)
             files=$((files + cu_files))
@@ -191,14 +196,15 @@ PY
             "about $(( (files * per_file / jobs + 59) / 60 )) min (once per machine; log: $build/build.log)"
         start=$SECONDS
         set +e
-        MMCV_WITH_OPS=1 MAX_JOBS=$jobs "$PYTHON" -m pip wheel -v \
+        CFLAGS="$flags" CXXFLAGS="$flags" MMCV_WITH_OPS=1 MAX_JOBS=$jobs "$PYTHON" -m pip wheel -v \
             --no-deps --no-build-isolation -w "$build/dist" "$src" > "$build/build.log" 2>&1 &
         builder=$!
-        # ninja numbers what it compiles ([12/77] ...): say how far it got.
+        # ninja numbers what it compiles ([12/77] ...; pip -v indents it):
+        # say how far it got.
         shown=0
         while kill -0 "$builder" 2>/dev/null; do
             sleep 20
-            done_files=$(grep -cE '^\[[0-9]+/[0-9]+\]' "$build/build.log")
+            done_files=$(grep -cE '^ *\[[0-9]+/[0-9]+\]' "$build/build.log")
             if [ "$done_files" != "$shown" ]; then
                 log "mmcv: $done_files of $files files compiled ($(( (SECONDS - start) / 60 )) min $(( (SECONDS - start) % 60 )) s)"
                 shown=$done_files
