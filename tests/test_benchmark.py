@@ -142,4 +142,6 @@ def test_inductor_counts_kernels_and_bytes_without_printing_them(capfd):
     assert counts['kernels'] >= 1
     # At least the output (8 x 30 x 30 floats) is written per image.
     assert counts['bytes_per_image'] >= 8 * 30 * 30 * 4
+    # The convolution (a library kernel) and the generated GELU + norm.
+    assert counts['calls'] >= 2
     assert 'inductor_metrics' not in capfd.readouterr().err

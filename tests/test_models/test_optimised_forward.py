@@ -13,6 +13,7 @@ import pytest
 import torch
 
 from mmdualtoken.models import DualTokenViT
+from mmdualtoken.models.backbones import dualtoken_vit
 from mmdualtoken.models.layers import cache_blocking
 
 REFERENCE = Path(__file__).parents[1] / 'data' / 'reference_forward.pth'
@@ -24,13 +25,17 @@ def reference():
 
 
 @pytest.mark.parametrize('variant', ['normal', 'mix'])
-@pytest.mark.parametrize('block_bytes', [None, 1024])
-def test_outputs_match_the_unoptimised_reference(reference, variant,
-                                                 block_bytes, monkeypatch):
-    """Default blocks, and blocks so small that every blocked layer runs in
-    several blocks of rows and the stem one image at a time."""
-    if block_bytes is not None:
-        monkeypatch.setattr(cache_blocking, 'CACHE_BLOCK_BYTES', block_bytes)
+@pytest.mark.parametrize('mode', ['default', 'small_blocks', 'graph'])
+def test_outputs_match_the_unoptimised_reference(reference, variant, mode,
+                                                 monkeypatch):
+    """Default blocks; blocks so small that every blocked layer runs in
+    several blocks of rows and the stem one image at a time; and the code
+    that a compiled or exported graph runs (no blocking, no folding)."""
+    if mode == 'small_blocks':
+        monkeypatch.setattr(cache_blocking, 'CACHE_BLOCK_BYTES', 1024)
+    elif mode == 'graph':
+        for module in (cache_blocking, dualtoken_vit):
+            monkeypatch.setattr(module, 'capturing_graph', lambda: True)
     saved = reference[variant]
     model = DualTokenViT(saved['arch'], out_indices=(0, 1, 2))
     model.load_state_dict(saved['state_dict'])
@@ -85,3 +90,16 @@ def test_apply_by_rows_and_images_are_exact(monkeypatch):
         images = cache_blocking.apply_by_images(
             lambda b: b * 2, x, image_bytes=1024)
         torch.testing.assert_close(images, x * 2)
+
+
+def test_the_token_mixing_mlp_nothing_reads_is_not_computed():
+    model = DualTokenViT('t-mix', out_indices=(0, 1, 2)).eval()
+    blocks = [block for stage in model.stages for block in stage]
+    called = []
+    for block in blocks:
+        block.token_mlp.register_forward_hook(
+            lambda module, args, out: called.append(module))
+    with torch.no_grad():
+        model(torch.rand(1, 3, 64, 64))
+    assert len(called) == len(blocks) - 1
+    assert all(module is not blocks[-1].token_mlp for module in called)

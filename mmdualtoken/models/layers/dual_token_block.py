@@ -113,8 +113,18 @@ class DualTokenBlock(BaseModule):
         self.drop_path = DropPath(
             drop_path) if drop_path > 0 else nn.Identity()
 
-    def forward(self, x: Tensor, tokens: Tensor) -> Tuple[Tensor, Tensor]:
-        """x: (B, H, W, C) image tokens; tokens: (B, gh, gw, C) global ones."""
+    def forward(self,
+                x: Tensor,
+                tokens: Tensor,
+                need_tokens: bool = True) -> Tuple[Tensor, Tensor]:
+        """x: (B, H, W, C) image tokens; tokens: (B, gh, gw, C) global ones.
+
+        With ``need_tokens=False`` (the last block of a backbone) the
+        token-mixing MLP, whose output nothing reads, is not computed and the
+        returned tokens are those before it. The joint FFN of the other
+        variants still runs on the tokens: its bi-dimensional attention
+        averages over them.
+        """
         x_local = self.local_encoder(x)
         x_global, tokens = self.token_module(x_local, tokens)
         x = x_local + self.drop_path(x_global)
@@ -125,8 +135,9 @@ class DualTokenBlock(BaseModule):
         tokens = tokens.flatten(1, 2)
         if self.token_mixing:
             x = x + self.drop_path(self.ffn(self.ffn_norm(x)))
-            tokens = tokens + self.drop_path(
-                self.token_mlp(self.token_mlp_norm(tokens)))
+            if need_tokens:
+                tokens = tokens + self.drop_path(
+                    self.token_mlp(self.token_mlp_norm(tokens)))
         else:
             # The FFN sees [G; X] together: (B, gh * gw + H * W, C).
             joint = torch.cat([tokens, x], dim=1)

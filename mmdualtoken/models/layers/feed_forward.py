@@ -1,6 +1,5 @@
 from typing import Optional
 
-import torch.nn.functional as F
 from mmcv.cnn import build_activation_layer
 from mmengine.model import BaseModule
 from torch import Tensor, nn
@@ -45,12 +44,14 @@ class BiDimensionalAttention(BaseModule):
         channel_gate = self.channel_select(global_feat).sigmoid()  # (B, 1, C)
         # spatial_select([local; global]) with its weight split in two: the
         # global half is one value per image, so the (B, N, 2 * C / 4)
-        # concatenation is never built.
+        # concatenation is never built. Each half has one output, so it is
+        # a weighted sum over channels: a compiler fuses it with the GELU
+        # before it instead of calling a matrix product of width one.
         local_weight, global_weight = self.spatial_select.weight.chunk(2, 1)
-        global_logit = F.linear(global_feat, global_weight,
-                                self.spatial_select.bias)  # (B, 1, 1)
+        global_logit = ((global_feat * global_weight).sum(-1, keepdim=True) +
+                        self.spatial_select.bias)  # (B, 1, 1)
         local_feat = self.act(self.local_reduce(normed))
-        spatial_gate = (F.linear(local_feat, local_weight) +
+        spatial_gate = ((local_feat * local_weight).sum(-1, keepdim=True) +
                         global_logit).sigmoid()  # (B, N, 1)
         return x * channel_gate * spatial_gate
 
