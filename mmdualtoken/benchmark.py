@@ -400,9 +400,10 @@ def table(results: Sequence[Result], reference: str, settings: Settings,
             (f'{r.flops / 1e9:.3f}' if r.flops else '-') +
             f' | {r.median_throughput():.1f} | {min(r.throughput):.1f}-'
             f'{max(r.throughput):.1f} | '
-            f'{r.median_throughput() / ref.median_throughput():.2f}x | '
-            f'{r.median_latency() * 1e3:.2f} | '
-            f'{r.median_latency() / ref.median_latency():.2f}x | '
+            f'{r.median_throughput() / ref.median_throughput():.2f}x | ' +
+            (f'{r.median_latency() * 1e3:.2f} | '
+             f'{r.median_latency() / ref.median_latency():.2f}x | '
+             if r.latency and ref.latency else '- | - | ') +
             f'{r.peak_memory / 2**20:.0f} | ' +
             (f'{100 * r.flops_per_second() / rate:.0f} %' if r.flops else '-'
              ) + ' |' +

@@ -53,6 +53,11 @@ def test_rounds_alternate_the_models():
     assert rows['narrow'][6].strip() == f'{ratio:.2f}x'
     achieved = 100 * wide.flops_per_second() / rates['fp32']
     assert rows['wide'][10].strip() == f'{achieved:.0f} %'
+    # Without batch-1 runs (--latency-runs 0) the latency reads '-'.
+    for result in results:
+        result.latency = []
+    row = benchmark.table(results, 'wide', settings, rates).splitlines()[2]
+    assert row.split('|')[7:9] == [' - ', ' - ']
 
 
 def test_cli_compares_ours_with_a_timm_peer(tmp_path):
