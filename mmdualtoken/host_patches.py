@@ -33,6 +33,14 @@ place. Checked on mmengine 0.10.6 and 0.10.7 with torch 2.11 to 2.14.
    pid, and they still end when it dies. DataLoader has no public way to
    this: its ``worker_init_fn`` is mmengine's, which seeds the workers.
 
+4. **``None`` turns off any default hook.** mmengine's
+   ``Runner.register_default_hooks`` removes a hook set to ``None`` only
+   for its own six names and fails with a bare ``AssertionError`` on any
+   other, so ``default_hooks.divergence=None`` (what our configs and
+   messages tell users) could not turn off one of ours. The method drops
+   such entries first and leaves mmengine's own to it. A config has no
+   public way to remove one key of ``default_hooks``.
+
 Nothing else is touched. If mmengine moves what is patched here, import
 fails with :class:`HostChangedError` naming the piece, instead of loading
 checkpoints unsafely or resolving configs wrongly.
@@ -240,8 +248,37 @@ def dataloader_workers_in_own_group() -> None:
     signal_handling._set_worker_signal_handlers = set_worker_signal_handlers
 
 
+# The hooks mmengine's Runner registers unless told otherwise: for these it
+# handles None itself (by not registering its default).
+MMENGINE_DEFAULT_HOOKS = ('runtime_info', 'timer', 'sampler_seed', 'logger',
+                          'param_scheduler', 'checkpoint')
+
+
+def default_hooks_off_by_none() -> None:
+    """A default hook of any name set to None is not registered; see 4. in
+    the module's docstring (idempotent)."""
+    from mmengine.runner import Runner
+    register = Runner.register_default_hooks
+    _require(callable(register), "mmengine's Runner.register_default_hooks")
+    if getattr(register, 'off_by_none', False):
+        return
+
+    def register_default_hooks(self, hooks=None):
+        if hooks is not None:
+            hooks = {
+                name: hook
+                for name, hook in hooks.items()
+                if hook is not None or name in MMENGINE_DEFAULT_HOOKS
+            }
+        return register(self, hooks)
+
+    register_default_hooks.off_by_none = True
+    Runner.register_default_hooks = register_default_hooks
+
+
 def apply() -> None:
     """What ``import mmdualtoken`` runs (idempotent)."""
     allow_mmengine_checkpoint_types()
     use_safe_loading(os.environ.get('MMDUALTOKEN_SAFE_LOADING', '1') != '0')
     register_config_package()
+    default_hooks_off_by_none()

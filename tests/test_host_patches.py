@@ -103,3 +103,8 @@ def test_a_changed_host_fails_loudly(monkeypatch):
     monkeypatch.delattr(utils, 'MODULE2PACKAGE')
     with pytest.raises(host_patches.HostChangedError, match='MODULE2PACKAGE'):
         host_patches.register_config_package()
+    monkeypatch.undo()
+    from mmengine.runner import Runner
+    monkeypatch.setattr(Runner, 'register_default_hooks', None)
+    with pytest.raises(host_patches.HostChangedError, match='default_hooks'):
+        host_patches.default_hooks_off_by_none()

@@ -332,3 +332,11 @@ def test_a_second_run_on_a_busy_work_dir_stops(tmp_path):
         lock_work_dir(str(tmp_path))
     lock_work_dir(str(tmp_path), resume=True)  # e.g. a requeued job
     unlock_work_dir(str(tmp_path))
+
+
+def test_none_turns_off_a_default_hook_of_ours_or_of_mmengine(tmp_path):
+    from conftest import make_runner
+    runner = make_runner(tmp_path, hooks=dict(divergence=None, timer=None))
+    names = {type(hook).__name__ for hook in runner.hooks}
+    assert 'DivergenceHook' not in names and 'IterTimerHook' not in names
+    assert {'PreemptionHook', 'LoggerHook'} <= names
