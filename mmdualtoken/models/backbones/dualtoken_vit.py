@@ -28,7 +28,7 @@ class ConvNormAct(nn.Sequential):
     training the norm runs as usual, so batch statistics and SyncBN work.
     A compiled or exported graph keeps the norm too: the compiler fuses it
     with the activation, while folding would recompute the folded weights
-    in every call (16 of the stem's 22 inductor kernels).
+    in every call (7 of the stem's 22 inductor kernels).
     """
 
     def __init__(self, in_channels: int, out_channels: int, stride: int,
