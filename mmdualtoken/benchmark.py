@@ -44,6 +44,8 @@ class Settings:
     dtype: str = 'fp32'  # or 'bf16' (autocast)
     channels_last: bool = False
     compile: bool = False
+    # torch.compile's mode: 'reduce-overhead' replays CUDA graphs.
+    compile_mode: Optional[str] = None
     threads: Optional[int] = None
     rounds: int = 5
     warmup: int = 2
@@ -303,7 +305,8 @@ def _prepare(model: nn.Module, settings: Settings) -> Callable:
     model = model.to(settings.device)
     if settings.channels_last:
         model = model.to(memory_format=torch.channels_last)
-    forward = torch.compile(model) if settings.compile else model
+    forward = torch.compile(
+        model, mode=settings.compile_mode) if settings.compile else model
     return forward
 
 
@@ -419,8 +422,9 @@ def describe_machine(settings: Settings) -> str:
     else:
         where = f'CPU, {torch.get_num_threads()} threads'
     return (f'{where}; torch {torch.__version__}; {settings.dtype}'
-            f'{", channels-last" if settings.channels_last else ""}'
-            f'{", torch.compile" if settings.compile else ", eager"}; batch '
+            f'{", channels-last" if settings.channels_last else ""}' +
+            (f', torch.compile ({settings.compile_mode or "default"})'
+             if settings.compile else ', eager') + '; batch '
             f'{settings.batch_size}; input {settings.shape[0]}x'
             f'{settings.shape[1]}')
 

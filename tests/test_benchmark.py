@@ -150,3 +150,18 @@ def test_inductor_counts_kernels_and_bytes_without_printing_them(capfd):
     # The convolution (a library kernel) and the generated GELU + norm.
     assert counts['calls'] >= 2
     assert 'inductor_metrics' not in capfd.readouterr().err
+
+
+def test_a_compile_mode_compiles_with_it():
+    settings = benchmark.Settings(compile=True, compile_mode='reduce-overhead')
+    model = nn.Linear(4, 2).eval()
+    forward = benchmark._prepare(model, settings)
+    x = torch.randn(3, 4)
+    with torch.no_grad():
+        torch.testing.assert_close(forward(x), model(x))
+    assert 'torch.compile (reduce-overhead)' in benchmark.describe_machine(
+        settings)
+    # The mode reaches torch.compile, which checks it.
+    settings.compile_mode = 'no-such-mode'
+    with pytest.raises(RuntimeError, match='no-such-mode'):
+        benchmark._prepare(model, settings)

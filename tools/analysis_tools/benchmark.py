@@ -3,8 +3,9 @@
 Usage:
     python tools/analysis_tools/benchmark.py [MODEL ...] [--batch-size 32]
         [--shape H W] [--device cpu|cuda] [--dtype fp32|bf16]
-        [--channels-last] [--compile] [--threads N] [--rounds 5]
-        [--reference dualtoken-vit-s] [--model-file PATH] [--out results.json]
+        [--channels-last] [--compile] [--compile-mode MODE] [--threads N]
+        [--rounds 5] [--reference dualtoken-vit-s] [--model-file PATH]
+        [--out results.json]
 
 With no model, it measures our T and S classifiers and the timm peers
 (``pip install timm``; random weights, nothing downloaded). Models are
@@ -42,6 +43,11 @@ def parse_args(argv=None):
     parser.add_argument('--channels-last', action='store_true')
     parser.add_argument(
         '--compile', action='store_true', help='torch.compile each model')
+    parser.add_argument(
+        '--compile-mode',
+        choices=['default', 'reduce-overhead', 'max-autotune'],
+        help="torch.compile's mode (implies --compile); reduce-overhead "
+        'replays CUDA graphs, for batch-1 latency on a GPU')
     parser.add_argument(
         '--threads', type=int, help='CPU threads (torch.set_num_threads)')
     parser.add_argument('--rounds', type=int, default=5)
@@ -85,7 +91,8 @@ def main(argv=None):
         device=args.device,
         dtype=args.dtype,
         channels_last=args.channels_last,
-        compile=args.compile,
+        compile=args.compile or args.compile_mode is not None,
+        compile_mode=args.compile_mode,
         threads=args.threads,
         rounds=args.rounds,
         latency_runs=args.latency_runs,
