@@ -67,8 +67,9 @@ def test_cli_compares_ours_with_a_timm_peer(tmp_path):
                       'dualtoken-vit-t-backbone', 'efficientvit_b1',
                       '--reference', 'dualtoken-vit-t-backbone',
                       '--batch-size', 2, '--shape', 64, 64, '--rounds', 2,
-                      '--latency-runs', 1, '--out', out)
+                      '--latency-runs', 1, '--profile', '--out', out)
     assert 'matrix-product rate: fp32' in result.stdout
+    assert 'profile of efficientvit_b1: ' in result.stdout
     rows = [
         line for line in result.stdout.splitlines()
         if line.startswith('| dualtoken') or line.startswith('| eff')
@@ -79,6 +80,7 @@ def test_cli_compares_ours_with_a_timm_peer(tmp_path):
             ] == ['dualtoken-vit-t-backbone', 'efficientvit_b1']
     assert all(len(r['throughput']) == 2 for r in saved['results'])
     assert saved['results'][0]['flops'] > 0
+    assert saved['results'][0]['profile']['kernels_per_forward'] > 10
     assert saved['matmul_flops_per_second']['fp32'] > 0
 
 
@@ -165,3 +167,22 @@ def test_a_compile_mode_compiles_with_it():
     settings.compile_mode = 'no-such-mode'
     with pytest.raises(RuntimeError, match='no-such-mode'):
         benchmark._prepare(model, settings)
+
+
+def test_profile_ranks_the_kernels_and_counts_them():
+    model = nn.Sequential(nn.Conv2d(3, 8, 3), nn.GELU(),
+                          nn.LayerNorm(30)).eval()
+    profiled = benchmark.profile_kernels(model, torch.randn(2, 3, 32, 32),
+                                         benchmark.Settings())
+    # Three ops per forward; the convolution counts as a matrix product.
+    assert profiled['kernels_per_forward'] == 3
+    names = [kernel['name'] for kernel in profiled['top']]
+    assert sorted(names) == ['aten::conv2d', 'aten::gelu', 'aten::layer_norm']
+    shares = [kernel['share'] for kernel in profiled['top']]
+    assert shares == sorted(shares, reverse=True)
+    assert abs(sum(shares) - 1) < 1e-6
+    conv_share = shares[names.index('aten::conv2d')]
+    assert abs(profiled['matmul_share'] - conv_share) < 1e-6
+    summary = benchmark.profile_summary(
+        benchmark.Result('tiny', profile=profiled))
+    assert summary.startswith('profile of tiny: 3 kernels per forward')

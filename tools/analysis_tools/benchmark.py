@@ -4,8 +4,8 @@ Usage:
     python tools/analysis_tools/benchmark.py [MODEL ...] [--batch-size 32]
         [--shape H W] [--device cpu|cuda] [--dtype fp32|bf16]
         [--channels-last] [--compile] [--compile-mode MODE] [--threads N]
-        [--rounds 5] [--reference dualtoken-vit-s] [--model-file PATH]
-        [--out results.json]
+        [--rounds 5] [--reference dualtoken-vit-s] [--profile]
+        [--model-file PATH] [--out results.json]
 
 With no model, it measures our T and S classifiers and the timm peers
 (``pip install timm``; random weights, nothing downloaded). Models are
@@ -67,6 +67,12 @@ def parse_args(argv=None):
         'CPU forward (batch 8, fp32) and the bytes they move per image: a '
         'GPU-speed proxy that needs no GPU')
     parser.add_argument(
+        '--profile',
+        action='store_true',
+        help='also profile each model (torch.profiler, after the rounds): '
+        'kernels per forward, the share of time in matrix products, the '
+        'top kernels')
+    parser.add_argument(
         '--model-file',
         action='append',
         default=[],
@@ -96,7 +102,8 @@ def main(argv=None):
         threads=args.threads,
         rounds=args.rounds,
         latency_runs=args.latency_runs,
-        inductor_counts=args.inductor_counts)
+        inductor_counts=args.inductor_counts,
+        profile=args.profile)
     warnings.filterwarnings('ignore')
     for path in args.model_file:
         benchmark.register_model_file(path)
@@ -124,6 +131,9 @@ def main(argv=None):
     print('matrix-product rate: ' + ', '.join(f'{k} {v / 1e9:.0f} GFLOP/s'
                                               for k, v in rates.items()))
     print(benchmark.table(results, args.reference, settings, rates))
+    for result in results:
+        if result.profile:
+            print(benchmark.profile_summary(result))
     if args.out:
         benchmark.save(args.out, results, settings, rates)
         print(f'results written to {args.out}')
