@@ -335,10 +335,18 @@ def _timed(forward: Callable,
 
 
 # Kernels of matrix products, convolutions and attention (cuBLAS, CUTLASS,
-# cuDNN, flash attention; ATen's names on the CPU).
+# cuDNN, flash attention, inductor's matmul templates; ATen's names on the
+# CPU). Inductor's other kernels are named after the ops they fuse
+# (``triton_poi_fused_convolution_gelu_0``): memory-bound work, not these.
 MATMUL_KERNELS = re.compile(
-    r'gemm|gemv|matmul|addmm|\bb?mm\b|cutlass|xmma|cublas|conv|attention|'
-    r'flash|fmha', re.I)
+    r'gemm|gemv|matmul|addmm|(?<![a-z])b?mm(?![a-z])|linear|cutlass|xmma|'
+    r'cublas|conv|attention|flash|fmha', re.I)
+
+
+def is_matmul_kernel(name: str) -> bool:
+    if name.startswith(('triton_', 'cpp_fused')):
+        return name.startswith('triton_tem')
+    return bool(MATMUL_KERNELS.search(name))
 
 
 def profile_kernels(forward: Callable,
@@ -351,7 +359,7 @@ def profile_kernels(forward: Callable,
     On CUDA the kernels are the GPU's (each a launch); on the CPU, the ops
     called from Python (with the time of the ops they call).
     Returns the kernels per forward, the share of kernel time in matrix
-    products, convolutions and attention (``MATMUL_KERNELS``), and the
+    products, convolutions and attention (:func:`is_matmul_kernel`), and the
     ``top`` kernels by time (ms per forward, share).
     """
     from torch.profiler import ProfilerActivity, profile
@@ -377,8 +385,9 @@ def profile_kernels(forward: Callable,
     ranked = sorted(by_name.items(), key=lambda item: -item[1])[:top]
     return dict(
         kernels_per_forward=len(kernels) / runs,
-        matmul_share=sum(
-            us for name, us in kernels if MATMUL_KERNELS.search(name)) / total,
+        matmul_share=sum(us
+                         for name, us in kernels if is_matmul_kernel(name)) /
+        total,
         top=[
             dict(name=name, ms=us / runs / 1e3, share=us / total)
             for name, us in ranked

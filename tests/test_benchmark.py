@@ -186,3 +186,14 @@ def test_profile_ranks_the_kernels_and_counts_them():
     summary = benchmark.profile_summary(
         benchmark.Result('tiny', profile=profiled))
     assert summary.startswith('profile of tiny: 3 kernels per forward')
+
+
+def test_matmul_kernels_are_told_from_fused_memory_bound_ones():
+    for name in ('aten::linear', 'aten::conv2d', 'sm90_xmma_gemm_bf16bf16',
+                 'void cutlass::Kernel2<cutlass_80_wmma>',
+                 'pytorch_flash::flash_fwd_kernel', 'triton_tem_fused_mm_3'):
+        assert benchmark.is_matmul_kernel(name), name
+    for name in ('triton_poi_fused_convolution_gelu_0',
+                 'triton_red_fused_native_layer_norm_2',
+                 'cpp_fused_convolution_gelu_1', 'aten::gelu'):
+        assert not benchmark.is_matmul_kernel(name), name
