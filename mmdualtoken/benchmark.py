@@ -604,10 +604,18 @@ def run_training(
         scope = DefaultScope.get_current_instance().scope_name
         batch = synthetic_batch(model, settings.shape, settings.batch_size)
         wrapper = OptimWrapper(torch.optim.AdamW(model.parameters(), 1e-4))
+        train_step = model.train_step
+        if settings.compile:  # what mmengine's Runner does with compile=True
+            train_step = torch.compile(train_step, mode=settings.compile_mode)
 
-        def step(model=model, batch=batch, wrapper=wrapper, scope=scope):
-            with DefaultScope.overwrite_default_scope(scope):
-                model.train_step(batch, wrapper)
+        def step(train_step=train_step,
+                 batch=batch,
+                 wrapper=wrapper,
+                 scope=scope):
+            # bf16 autocast needs no loss scaling (unlike fp16).
+            with DefaultScope.overwrite_default_scope(scope), _autocast(
+                    settings):
+                train_step(batch, wrapper)
             synchronize(settings.device)
 
         name = Path(config).stem
@@ -630,17 +638,38 @@ def run_training(
     return results
 
 
-def training_table(results: Sequence[TrainResult]) -> str:
+IMAGENET_TRAIN_IMAGES = 1_281_167
+
+
+def imagenet_gpu_hours(seconds_per_iter: float,
+                       batch_size: int,
+                       epochs: int = 300) -> float:
+    """Device-hours of ``epochs`` ImageNet-1k epochs at this rate per
+    device (the same on 8 devices if throughput scales with them)."""
+    return (IMAGENET_TRAIN_IMAGES * epochs * seconds_per_iter / batch_size /
+            3600)
+
+
+def training_table(results: Sequence[TrainResult],
+                   batch_size: Optional[int] = None) -> str:
     """A Markdown table of seconds per iteration, each config's ratio to
-    the first config of its task (detection, segmentation...)."""
+    the first config of its task (detection, segmentation...); with
+    ``batch_size``, also what 300 ImageNet epochs of each classifier cost
+    at that rate (device-hours)."""
     lines = [
         '| config | params (M) | s / iter (median) | s / iter (min-max)'
-        ' | vs the first of its task | peak memory (MiB) |', '|---' * 6 + '|'
+        ' | vs the first of its task | peak memory (MiB) |' +
+        (' ImageNet 300 epochs (device-hours) |' if batch_size else ''),
+        '|---' * (7 if batch_size else 6) + '|'
     ]
     for r in results:
         ref = next(first for first in results if first.task == r.task)
+        cost = ''
+        if batch_size:
+            cost = (f' {imagenet_gpu_hours(r.median(), batch_size):,.0f} |'
+                    if r.task == 'mmpretrain' else ' - |')
         lines.append(f'| {r.name} | {r.params / 1e6:.2f} | {r.median():.3f} '
                      f'| {min(r.seconds):.3f}-{max(r.seconds):.3f} | '
                      f'{r.median() / ref.median():.2f}x | '
-                     f'{r.peak_memory / 2**20:.0f} |')
+                     f'{r.peak_memory / 2**20:.0f} |' + cost)
     return '\n'.join(lines)

@@ -109,7 +109,9 @@ def test_training_benchmark_compares_configs_of_each_task(tmp_path):
         SEG_DEMO.with_name(SEG_DEMO.name.replace('deeplabv3', 'pspnet'))
     ]
     result = run_tool(tmp_path, 'tools/analysis_tools/benchmark_train.py',
-                      *configs, '--shape', 96, 96, '--rounds', 2, '--out', out)
+                      *configs, '--shape', 96, 96, '--rounds', 2, '--dtype',
+                      'bf16', '--out', out)
+    assert '; bf16, eager' in result.stdout
     rows = {
         line.split('|')[1].strip(): line.split('|')
         for line in result.stdout.splitlines()
@@ -197,3 +199,13 @@ def test_matmul_kernels_are_told_from_fused_memory_bound_ones():
                  'triton_red_fused_native_layer_norm_2',
                  'cpp_fused_convolution_gelu_1', 'aten::gelu'):
         assert not benchmark.is_matmul_kernel(name), name
+
+
+def test_imagenet_cost_of_a_training_rate():
+    # 1,281,167 images x 300 epochs at 128 images per 0.1 s.
+    hours = benchmark.imagenet_gpu_hours(0.1, 128)
+    assert abs(hours - 1_281_167 * 300 / 1280 / 3600) < 1e-9
+    result = benchmark.TrainResult('cls', params=10**6, task='mmpretrain',
+                                   seconds=[0.1], peak_memory=2**20)
+    row = benchmark.training_table([result], batch_size=128).splitlines()[2]
+    assert row.split('|')[7].strip() == f'{hours:,.0f}'
