@@ -205,7 +205,11 @@ def test_imagenet_cost_of_a_training_rate():
     # 1,281,167 images x 300 epochs at 128 images per 0.1 s.
     hours = benchmark.imagenet_gpu_hours(0.1, 128)
     assert abs(hours - 1_281_167 * 300 / 1280 / 3600) < 1e-9
-    result = benchmark.TrainResult('cls', params=10**6, task='mmpretrain',
-                                   seconds=[0.1], peak_memory=2**20)
+    result = benchmark.TrainResult(
+        'cls',
+        params=10**6,
+        task='mmpretrain',
+        seconds=[0.1],
+        peak_memory=2**20)
     row = benchmark.training_table([result], batch_size=128).splitlines()[2]
     assert row.split('|')[7].strip() == f'{hours:,.0f}'

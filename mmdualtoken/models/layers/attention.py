@@ -1,5 +1,6 @@
 from typing import Optional
 
+import torch
 import torch.nn.functional as F
 from torch import Tensor
 
@@ -60,13 +61,16 @@ def resize_token_grid(grid: Tensor, size: tuple) -> Tensor:
     """
     if not exporting_graph() and tuple(grid.shape[1:3]) == tuple(size):
         return grid
+    # The CPU has no antialiased resize in half precision (bf16 autocast):
+    # those grids are resized in float32.
+    half = grid.dtype in (torch.bfloat16, torch.float16)
     resized = F.interpolate(
-        grid.permute(0, 3, 1, 2),
+        grid.permute(0, 3, 1, 2).float() if half else grid.permute(0, 3, 1, 2),
         size=tuple(size),
         mode='bilinear',
         align_corners=False,
         antialias=True)
-    return resized.permute(0, 2, 3, 1)
+    return resized.to(grid.dtype).permute(0, 2, 3, 1)
 
 
 def to_channels_first(x: Tensor) -> Tensor:
