@@ -63,14 +63,16 @@ def resize_token_grid(grid: Tensor, size: tuple) -> Tensor:
         return grid
     # The CPU has no antialiased resize in half precision (bf16 autocast):
     # those grids are resized in float32.
-    half = grid.dtype in (torch.bfloat16, torch.float16)
+    channels_first = to_channels_first(grid)
+    if grid.dtype in (torch.bfloat16, torch.float16):
+        channels_first = channels_first.float()
     resized = F.interpolate(
-        grid.permute(0, 3, 1, 2).float() if half else grid.permute(0, 3, 1, 2),
+        channels_first,
         size=tuple(size),
         mode='bilinear',
         align_corners=False,
         antialias=True)
-    return resized.to(grid.dtype).permute(0, 2, 3, 1)
+    return to_channels_last(resized.to(grid.dtype))
 
 
 def to_channels_first(x: Tensor) -> Tensor:
