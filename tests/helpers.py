@@ -8,16 +8,16 @@ REPO = Path(__file__).resolve().parents[1]
 # The demo configs, by the data they train on.
 CLS_DEMO = (
     REPO / 'configs/classification/demo/'
-    'dualtoken-vit-t_1xb32-30e_toy-imagenet.py')
+    'dualtoken-vit-t_1xb32-16e_toy-imagenet-32px.py')
 MASK_RCNN_DEMO = (
     REPO / 'configs/detection/demo/'
-    'mask-rcnn_dualtoken-vit-t_fpn_1xb4-6e_toy-coco.py')
+    'mask-rcnn_dualtoken-vit-t_fpn_1xb8-6e_toy-coco.py')
 RETINANET_DEMO = (
     REPO / 'configs/detection/demo/'
-    'retinanet_dualtoken-vit-t_fpn_1xb4-8e_toy-coco.py')
+    'retinanet_dualtoken-vit-t_fpn_1xb8-6e_toy-coco.py')
 SEG_DEMO = (
     REPO / 'configs/segmentation/demo/'
-    'deeplabv3_dualtoken-vit-t_1xb4-240_toy-ade20k-96x96.py')
+    'deeplabv3_dualtoken-vit-t_1xb8-400_toy-ade20k-96x96.py')
 
 
 def make_toy(root: Path, task: str) -> None:

@@ -7,7 +7,7 @@ import shutil
 import numpy as np
 import pytest
 import torch
-from helpers import CLS_DEMO, MASK_RCNN_DEMO, SEG_DEMO, make_toy
+from helpers import CLS_DEMO, MASK_RCNN_DEMO, REPO, SEG_DEMO, make_toy
 from PIL import Image
 
 from mmdualtoken.apis import init_model
@@ -165,3 +165,29 @@ def test_another_error_keeps_its_traceback_and_ends_with_its_line(capsys):
         run(broken, [])
     assert stop.value.code == "error: KeyError: 'something deep'"
     assert 'Traceback' in capsys.readouterr().err
+
+
+def test_demo_passes_the_tools_progress_lines_through(tmp_path, capsys):
+    """tools/demo.py shows each log line's place, time left and loss as the
+    tool prints it, and keeps the whole output in the log."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location('demo_tool',
+                                                  REPO / 'tools/demo.py')
+    demo = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(demo)
+    script = tmp_path / 'tool.py'
+    script.write_text(
+        "print('12/03 17:00:00 - mmengine - INFO - Epoch(train)  [1][ 8/32]"
+        "  base_lr: 1.0e-03 lr: 1.0e-03  eta: 0:01:51  time: 0.2  loss: "
+        "1.3175')\n"
+        "print('noise')\n"
+        "print('12/03 - mmengine - INFO - Iter(val) [50/50]    aAcc: 90.8"
+        "  mIoU: 64.4000  mAcc: 75.7')\n")
+    log = tmp_path / 'tool.log'
+    demo.stream(str(log), str(script))
+    shown = capsys.readouterr().out.splitlines()
+    assert [line.split() for line in shown] == [
+        ['train', '[1][', '8/32]', 'eta', '0:01:51', 'loss', '1.3175'],
+        ['val', '[50/50]', 'mIoU', '64.4000'],
+    ]
+    assert 'noise' in log.read_text()

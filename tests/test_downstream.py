@@ -146,9 +146,9 @@ def without_our_scope_tags(node):
 
 
 @pytest.mark.parametrize('base', [
-    'classification/demo/dualtoken-vit-t_1xb32-30e_toy-imagenet.py',
-    'detection/demo/mask-rcnn_dualtoken-vit-t_fpn_1xb4-6e_toy-coco.py',
-    'segmentation/demo/pspnet_dualtoken-vit-t_1xb4-240_toy-ade20k-96x96.py',
+    'classification/demo/dualtoken-vit-t_1xb32-16e_toy-imagenet-32px.py',
+    'detection/demo/mask-rcnn_dualtoken-vit-t_fpn_1xb8-6e_toy-coco.py',
+    'segmentation/demo/pspnet_dualtoken-vit-t_1xb8-400_toy-ade20k-96x96.py',
 ])
 def test_inherited_config_resolves_as_ours_loaded_by_path(base, tmp_path):
     """mmengine tags the dicts of a ``pkg::`` base with ``_scope_=pkg``.

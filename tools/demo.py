@@ -15,6 +15,7 @@ are drawn side by side into its work dir (pictures/).
 """
 import argparse
 import json
+import os
 import os.path as osp
 import re
 import subprocess
@@ -32,9 +33,8 @@ METRICS = dict(
     cls=['accuracy/top1'],
     det=['coco/bbox_mAP', 'coco/segm_mAP'],
     seg=['mIoU'])
-TOY_DATA = dict(cls='imagenet', det='coco', seg='ade20k')
 PROGRESS = re.compile(
-    r'(Epoch|Iter)\((train|val|test)\)\s+(\S+(?:\s*\[\S+\])?)')
+    r'(Epoch|Iter)\((train|val|test)\)\s+(\[[^]]+\](?:\s*\[[^]]+\])?)')
 FIGURE = re.compile(r'\b(eta|loss|accuracy/top1|coco/bbox_mAP|mIoU): (\S+)')
 
 
@@ -74,11 +74,12 @@ def zoo() -> None:
 
 def train_and_test(task: str, work_root: str) -> list:
     from mmdualtoken.apis import draw_validation_sample
-    if not osp.isdir(osp.join(ROOT, 'data/toy', TOY_DATA[task])):
-        subprocess.run(
-            [sys.executable, 'tools/make_toy_data.py', '--task', task],
-            cwd=ROOT,
-            check=True)
+
+    # Writes the toy data if missing or of another version.
+    subprocess.run([sys.executable, 'tools/make_toy_data.py', '--task', task],
+                   cwd=ROOT,
+                   check=True)
+    os.makedirs(work_root, exist_ok=True)
     results = []
     for config in DEMO_CONFIGS[task]:
         name = osp.splitext(osp.basename(config))[0]

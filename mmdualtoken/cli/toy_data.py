@@ -3,8 +3,9 @@
     python -m mmdualtoken.toy_data [--task {cls,det,seg,all}]
         [--root data/toy] [--seed 0] [--force]
 
-An existing dataset folder is kept unless --force is given; then the new one
-is written beside it and replaces it only once complete.
+An existing dataset folder of this version of the toy data is kept unless
+--force is given; one of another version (or of none) is rewritten. The new
+one is written beside it and replaces it only once complete.
 """
 import argparse
 import os
@@ -12,8 +13,8 @@ import os.path as osp
 import shutil
 from typing import List, Optional
 
-from mmdualtoken.toy_data import (make_toy_ade20k, make_toy_coco,
-                                  make_toy_imagenet)
+from mmdualtoken.toy_data import (TOY_DATA_VERSION, make_toy_ade20k,
+                                  make_toy_coco, make_toy_imagenet)
 
 WRITERS = dict(
     cls=('imagenet', make_toy_imagenet),
@@ -31,12 +32,20 @@ def main(argv: Optional[List[str]] = None) -> None:
     for task in (WRITERS if args.task == 'all' else [args.task]):
         name, writer = WRITERS[task]
         path = osp.join(args.root, name)
-        if osp.isdir(path) and not args.force:
+        stamp = osp.join(path, 'toy_data_version')
+        current = osp.isfile(stamp) and open(stamp).read().strip() == str(
+            TOY_DATA_VERSION)
+        if current and not args.force:
             print(f'{path} exists; keeping it (--force rewrites it)')
             continue
+        if osp.isdir(path) and not current:
+            print(f'{path} holds another version of the toy data; '
+                  f'rewriting it')
         part, old = f'{path}.part', f'{path}.old'
         shutil.rmtree(part, ignore_errors=True)
         writer(part, seed=args.seed)
+        with open(osp.join(part, 'toy_data_version'), 'w') as f:
+            f.write(f'{TOY_DATA_VERSION}\n')
         if osp.isdir(path):
             os.replace(path, old)
         os.replace(part, path)

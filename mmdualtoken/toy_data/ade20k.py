@@ -7,45 +7,41 @@ import os.path as osp
 import cv2
 import numpy as np
 
-from .drawing import SHAPES, TEXTURES, shape_mask, texture, write_image
+from .coco import draw_scene
+from .drawing import write_image
 
 # ADE20K label values (1-based, before reduce_zero_label) used by the toy
-# data, one texture each: wall, building, sky, floor.
+# data: wall for the background, then building, sky and floor for the
+# square, disc and triangle shapes of the toy COCO.
 ADE_LABELS = (1, 2, 3, 4)
 
 
 def _draw_scene(rng: np.random.Generator, size: int):
-    kinds = dict(zip(ADE_LABELS, TEXTURES))
-    background = int(rng.choice(ADE_LABELS))
-    image = texture(rng, kinds[background], size, size)
-    labels = np.full((size, size), background, np.uint8)
-    for _ in range(rng.integers(1, 4)):
-        label = int(rng.choice(ADE_LABELS))
-        radius = rng.uniform(size * 0.15, size * 0.35)
-        center = rng.uniform(0, size, size=2)
-        mask = shape_mask(rng, str(rng.choice(SHAPES)), size, size, center,
-                          radius)
-        image[mask] = texture(rng, kinds[label], size, size)[mask]
-        labels[mask] = label
+    image, masks = draw_scene(rng, size, max_objects=3, radii=(0.18, 0.32))
+    labels = np.full((size, size), ADE_LABELS[0], np.uint8)
+    for mask, label in masks:
+        labels[mask] = ADE_LABELS[label + 1]
     # A small unlabelled region, as ADE has: label 0 is ignored in training.
     if rng.uniform() < 0.5:
-        mask = shape_mask(rng, 'disc', size, size, rng.uniform(0, size, 2),
-                          size * 0.08)
-        image[mask] = rng.uniform(0, 255, size=3)
-        labels[mask] = 0
+        corner = rng.integers(0, size - size // 8, size=2)
+        rows, cols = (slice(c, c + size // 8) for c in corner)
+        if (labels[rows, cols] == ADE_LABELS[0]).all():
+            image[rows, cols] = rng.uniform(0, 255, size=3)
+            labels[rows, cols] = 0
     return image, labels
 
 
 def make_toy_ade20k(root: str,
-                    num_train: int = 120,
-                    num_val: int = 30,
-                    image_size: int = 128,
+                    num_train: int = 400,
+                    num_val: int = 50,
+                    image_size: int = 96,
                     seed: int = 0) -> str:
     """Writes ``images/{training,validation}/ADE_*.jpg`` and the PNG label
     maps ``annotations/{training,validation}/ADE_*.png``.
 
-    Regions are random shapes; their class is told by texture (stripes,
-    checker, dots, blotches) in random colours.
+    Scenes are those of the toy COCO with larger shapes: chequered squares,
+    plain discs and striped triangles (labelled building, sky and floor)
+    on a low-contrast background (wall).
 
     Returns:
         str: ``root``.

@@ -2,13 +2,17 @@
 import json
 import os
 import os.path as osp
+from typing import Tuple
 
 import cv2
 import numpy as np
 
-from .drawing import paint, shape_mask, textured_background, write_image
+from .drawing import (paint, shape_mask, texture, textured_background,
+                      write_image)
 
 COCO_CLASSES = ('square', 'disc', 'triangle')
+# The shapes also differ in texture, so that a short schedule learns them.
+TEXTURE_OF = ('checker', None, 'stripes')
 
 
 def _mask_to_polygons(mask: np.ndarray) -> list:
@@ -19,34 +23,50 @@ def _mask_to_polygons(mask: np.ndarray) -> list:
             for contour in contours if len(contour) >= 3]
 
 
-def draw_scene(rng: np.random.Generator, size: int, max_objects: int):
-    """An image and its visible instance masks; later shapes occlude."""
+def draw_scene(rng: np.random.Generator,
+               size: int,
+               max_objects: int,
+               radii: Tuple[float, float] = (0.14, 0.26)):
+    """An image and its instance masks: 1 to ``max_objects`` shapes of a
+    radius in ``radii`` (fractions of ``size``) that do not overlap (a shape
+    that finds no free place is left out)."""
     image = textured_background(rng, size, size)
-    instance_map = np.full((size, size), -1, np.int64)
-    labels = []
-    for index in range(rng.integers(1, max_objects + 1)):
+    taken = np.zeros((size, size), bool)
+    masks = []
+    for _ in range(rng.integers(1, max_objects + 1)):
         label = int(rng.integers(len(COCO_CLASSES)))
-        radius = rng.uniform(size * 0.09, size * 0.25)
-        center = rng.uniform(radius * 0.6, size - radius * 0.6, size=2)
-        mask = shape_mask(rng, COCO_CLASSES[label], size, size, center, radius)
+        for _attempt in range(20):
+            radius = rng.uniform(*radii) * size
+            center = rng.uniform(radius, size - radius, size=2)
+            mask = shape_mask(rng, COCO_CLASSES[label], size, size, center,
+                              radius)
+            # A margin of two pixels keeps neighbours' boxes apart.
+            if not (cv2.dilate(
+                    mask.astype(np.uint8), np.ones(
+                        (5, 5), np.uint8)).astype(bool) & taken).any():
+                break
+        else:
+            continue
         paint(image, mask, rng)
-        instance_map[mask] = index
-        labels.append(label)
-    masks = [(instance_map == i, label) for i, label in enumerate(labels)]
+        if TEXTURE_OF[label]:
+            image[mask] = texture(rng, TEXTURE_OF[label], size, size)[mask]
+        taken |= mask
+        masks.append((mask, label))
     return image, masks
 
 
 def make_toy_coco(root: str,
-                  num_train: int = 160,
-                  num_val: int = 40,
-                  image_size: int = 128,
-                  max_objects: int = 4,
+                  num_train: int = 400,
+                  num_val: int = 50,
+                  image_size: int = 96,
+                  max_objects: int = 3,
                   seed: int = 0) -> str:
     """Writes ``train2017``, ``val2017`` and ``annotations/instances_*.json``.
 
-    Every image holds 1 to ``max_objects`` squares, discs and triangles of
-    random size, rotation and colour on a textured background; masks are the
-    visible parts (occlusion applied), stored as COCO polygons.
+    Every image holds 1 to ``max_objects`` chequered squares, plain discs
+    and striped triangles of random size, rotation and colours on a
+    low-contrast textured background, apart from each other; masks are
+    stored as COCO polygons.
 
     Returns:
         str: ``root``.

@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 
 SHAPES = ('square', 'disc', 'triangle', 'cross')
-TEXTURES = ('stripes', 'checker', 'dots', 'blotches')
+TEXTURES = ('stripes', 'checker')
 
 
 def random_colour_pair(rng: np.random.Generator,
@@ -36,16 +36,6 @@ def texture(rng: np.random.Generator, kind: str, height: int,
     elif kind == 'checker':
         cell = rng.uniform(3, 7)
         pattern = (np.floor(u / cell) + np.floor(v / cell)) % 2 == 0
-    elif kind == 'dots':
-        spacing = rng.uniform(6, 10)
-        du = (u % spacing) - spacing / 2
-        dv = (v % spacing) - spacing / 2
-        pattern = du**2 + dv**2 < (spacing / 3.2)**2
-    elif kind == 'blotches':
-        grid = rng.uniform(size=(max(2, height // 12), max(2, width // 12)))
-        smooth = cv2.resize(
-            grid, (width, height), interpolation=cv2.INTER_CUBIC)
-        pattern = smooth > 0.5
     else:
         raise ValueError(f'Unknown texture {kind!r}; one of {TEXTURES}.')
     image = np.where(pattern[..., None], first, second)
@@ -84,8 +74,9 @@ def shape_mask(rng: np.random.Generator, shape: str, height: int, width: int,
             np.array([[-side, -side], [side, -side], [side, side],
                       [-side, side]]))
     elif shape == 'triangle':
+        # 1.4 times the radius: about the area of a square of that radius.
         angles = np.pi / 2 + np.arange(3) * 2 * np.pi / 3
-        polygon(radius * np.stack([np.cos(angles), np.sin(angles)], 1))
+        polygon(1.4 * radius * np.stack([np.cos(angles), np.sin(angles)], 1))
     elif shape == 'cross':
         arm = radius * 0.35
         polygon(
@@ -99,10 +90,18 @@ def shape_mask(rng: np.random.Generator, shape: str, height: int, width: int,
     return mask.astype(bool)
 
 
-def paint(image: np.ndarray, mask: np.ndarray,
-          rng: np.random.Generator) -> None:
-    """Fills ``mask`` of ``image`` in place with a random noisy colour."""
-    colour = rng.uniform(0, 255, size=3)
+def paint(image: np.ndarray,
+          mask: np.ndarray,
+          rng: np.random.Generator,
+          min_distance: float = 100.) -> None:
+    """Fills ``mask`` of ``image`` in place with a random noisy colour at
+    least ``min_distance`` from the mean colour under it, so that the shape
+    stands out."""
+    under = image[mask].mean(0) if mask.any() else image.mean((0, 1))
+    while True:
+        colour = rng.uniform(0, 255, size=3)
+        if np.linalg.norm(colour - under) >= min_distance:
+            break
     image[mask] = colour + rng.normal(0, 10, size=(int(mask.sum()), 3))
 
 

@@ -4,28 +4,28 @@ import os.path as osp
 
 import numpy as np
 
-from .drawing import SHAPES, TEXTURES, paint, shape_mask, texture, write_image
+from .drawing import (SHAPES, paint, shape_mask, textured_background,
+                      write_image)
 
 # One synthetic WordNet-style id per class: the folder names of train/.
-IMAGENET_CLASSES = TEXTURES
+IMAGENET_CLASSES = SHAPES
 WNIDS = tuple(f'n9{index:07d}' for index in range(len(IMAGENET_CLASSES)))
 
 
 def _draw_sample(rng: np.random.Generator, label: int,
                  size: int) -> np.ndarray:
-    image = texture(rng, IMAGENET_CLASSES[label], size, size)
-    # A distractor: a random plain shape hiding part of the texture.
-    radius = rng.uniform(size * 0.1, size * 0.25)
-    center = rng.uniform(0, size, size=2)
+    image = textured_background(rng, size, size)
+    radius = rng.uniform(size * 0.25, size * 0.4)
+    center = rng.uniform(size / 2 - size * 0.12, size / 2 + size * 0.12, 2)
     paint(image,
-          shape_mask(rng, str(rng.choice(SHAPES)), size, size, center, radius),
+          shape_mask(rng, IMAGENET_CLASSES[label], size, size, center, radius),
           rng)
     return image
 
 
 def make_toy_imagenet(root: str,
-                      num_train_per_class: int = 64,
-                      num_val_per_class: int = 24,
+                      num_train_per_class: int = 256,
+                      num_val_per_class: int = 32,
                       image_size: int = 64,
                       seed: int = 0) -> str:
     """Writes ``train/<wnid>/<wnid>_<n>.JPEG``, the flat
@@ -33,8 +33,8 @@ def make_toy_imagenet(root: str,
     ``meta/val.txt`` (``path label`` per line) that mmpretrain's ImageNet
     dataset reads.
 
-    Classes are textures (stripes, checker, dots, blotches) of random
-    scale, orientation and colours, partly hidden by a random plain shape.
+    Classes are shapes (square, disc, triangle, cross) of random size,
+    rotation and colour on a low-contrast textured background.
 
     Returns:
         str: ``root``.

@@ -10,7 +10,7 @@ from mmdualtoken.engine.config import load_config
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CLS_DEMO = osp.join(ROOT, 'configs/classification/demo',
-                    'dualtoken-vit-t_1xb32-30e_toy-imagenet.py')
+                    'dualtoken-vit-t_1xb32-16e_toy-imagenet-32px.py')
 
 
 def phases(cfg):

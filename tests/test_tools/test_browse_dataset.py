@@ -4,8 +4,8 @@ from helpers import (CLS_DEMO, MASK_RCNN_DEMO, SEG_DEMO, assert_real_picture,
                      make_toy, run_tool)
 
 CASES = {
-    'cls': (CLS_DEMO, (64, 64)),
-    'det': (MASK_RCNN_DEMO, (128, 128)),
+    'cls': (CLS_DEMO, (32, 32)),
+    'det': (MASK_RCNN_DEMO, (96, 96)),
     # Random rescaling, then a crop of at most 96x96.
     'seg': (SEG_DEMO, None),
 }

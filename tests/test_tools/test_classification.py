@@ -23,7 +23,7 @@ def trained(toy_root):
     make_toy(toy_root, 'cls')
     work_dir = toy_root / 'work_dirs/cls'
     run_tool(toy_root, 'tools/train.py', DEMO, '--work-dir', work_dir)
-    return work_dir, work_dir / 'epoch_30.pth'
+    return work_dir, work_dir / 'epoch_16.pth'
 
 
 @pytest.mark.parametrize('config', CONFIGS, ids=lambda p: p.stem)
@@ -55,8 +55,8 @@ def test_train_then_test_beats_chance_and_untrained_model(toy_root, trained):
     untrained_top1 = tool_metrics(toy_root, DEMO, untrained,
                                   work_dir / 'test_untrained')['accuracy/top1']
     # 4 balanced classes: chance is 25 %.
-    assert top1 >= 38, top1
-    assert top1 >= untrained_top1 + 10, (top1, untrained_top1)
+    assert top1 >= 90, top1
+    assert top1 >= untrained_top1 + 50, (top1, untrained_top1)
 
 
 def test_checkpoint_loads_into_a_backbone_with_pretrained_prefix(trained):
@@ -77,10 +77,10 @@ def test_resume_continues_from_the_checkpoint(toy_root, trained):
     work_dir, _ = trained
     resumed = toy_root / 'work_dirs/cls_resumed'
     result = run_tool(toy_root, 'tools/train.py', DEMO, '--work-dir', resumed,
-                      '--resume', work_dir / 'epoch_30.pth', '--cfg-options',
-                      'train_cfg.max_epochs=31')
-    assert 'resumed epoch: 30' in result.stdout + result.stderr
-    assert (resumed / 'epoch_31.pth').is_file()
+                      '--resume', work_dir / 'epoch_16.pth', '--cfg-options',
+                      'train_cfg.max_epochs=17')
+    assert 'resumed epoch: 16' in result.stdout + result.stderr
+    assert (resumed / 'epoch_17.pth').is_file()
 
 
 def test_amp_without_cuda_stops_with_a_clear_message(toy_root):
@@ -121,7 +121,7 @@ def test_show_dir_and_tta_are_mmpretrains_own(toy_root, trained):
     assert len(painted) == len(images) > 0
     output = run_tool(toy_root, 'tools/test.py', DEMO, checkpoint,
                       '--work-dir', work_dir / 'test_tta', '--tta')
-    assert printed_metric(output, 'accuracy/top1') >= 38
+    assert printed_metric(output, 'accuracy/top1') >= 90
 
 
 def test_published_checkpoint_loads_without_mmdualtoken(

@@ -101,3 +101,39 @@ def test_command_keeps_a_dataset_and_replaces_it_only_when_forced(
     main(['--task', 'cls', '--root', str(root), '--force'])
     assert digest(root / 'imagenet') == written
     assert sorted(p.name for p in root.iterdir()) == ['imagenet']
+
+
+def test_command_rewrites_a_dataset_of_another_version(tmp_path, capsys):
+    from mmdualtoken.cli.toy_data import main
+    from mmdualtoken.toy_data import TOY_DATA_VERSION
+    root = tmp_path / 'toy'
+    main(['--task', 'cls', '--root', str(root)])
+    written = digest(root / 'imagenet')
+    stamp = root / 'imagenet/toy_data_version'
+    assert stamp.read_text().strip() == str(TOY_DATA_VERSION)
+    stamp.write_text('1\n')
+    (root / 'imagenet/old.txt').write_text('old data')
+    main(['--task', 'cls', '--root', str(root)])
+    assert 'another version' in capsys.readouterr().out
+    assert digest(root / 'imagenet') == written
+    assert sorted(p.name for p in root.iterdir()) == ['imagenet']
+
+
+def test_coco_objects_are_apart_and_ade_labels_follow_them(tmp_path):
+    coco = COCO(
+        make_toy_coco(str(tmp_path / 'coco'), num_train=8, num_val=1) +
+        '/annotations/instances_train2017.json')
+    for image_id in coco.getImgIds():
+        masks = [
+            coco.annToMask(a)
+            for a in coco.loadAnns(coco.getAnnIds(imgIds=image_id))
+        ]
+        assert 1 <= len(masks) <= 3
+        assert max(sum(masks).flatten()) == 1  # no two objects overlap
+    root = make_toy_ade20k(str(tmp_path / 'ade'), num_train=8, num_val=1)
+    for path in sorted((tmp_path / 'ade/annotations/training').iterdir()):
+        labels = np.asarray(Image.open(path))
+        # Wall (the background) covers most of the image, shapes the rest.
+        assert (labels == ADE_LABELS[0]).mean() > 0.3
+        assert set(np.unique(labels)) - {0, ADE_LABELS[0]}
+    assert root == str(tmp_path / 'ade')

@@ -2,7 +2,7 @@
 # ./toy-coco_instance.py with boxes only.
 _base_ = './toy-coco_instance.py'
 
-image_scale = (128, 128)
+image_scale = (96, 96)
 
 train_pipeline = [
     dict(type='mmdualtoken.SeedAugmentation'),

@@ -3,7 +3,7 @@
 # base inside the installed package; run it with mmdet's own tools through
 # `python -m mmdualtoken mmdet train.py THIS_FILE` (see the README).
 _base_ = ('mmdualtoken::detection/demo/'
-          'mask-rcnn_dualtoken-vit-t_fpn_1xb4-6e_toy-coco.py')
+          'mask-rcnn_dualtoken-vit-t_fpn_1xb8-6e_toy-coco.py')
 
 metainfo = dict(classes=('square', 'disc'))
 model = dict(
