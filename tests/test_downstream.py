@@ -99,7 +99,7 @@ def test_readme_project_commands_run_from_a_wheel(wheel_env):
     assert dumped.model.backbone.type == 'mmdualtoken.DualTokenViT'
     heads = {
         'det/epoch_1.pth': ('roi_head.bbox_head.fc_cls.weight', 2 + 1),
-        'seg/iter_40.pth': ('decode_head.conv_seg.weight', 150),
+        'seg/iter_40.pth': ('decode_head.conv_seg.weight', 4),
         'cls/epoch_2.pth': ('head.fc.weight', 4),
     }
     for path, (key, classes) in heads.items():

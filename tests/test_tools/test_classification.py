@@ -65,6 +65,8 @@ def test_checkpoint_loads_into_a_backbone_with_pretrained_prefix(trained):
     backbone = DualTokenViT(
         arch='t',
         out_indices=(0, 1, 2),
+        global_token_grid=Config.fromfile(
+            str(DEMO)).model.backbone.global_token_grid,
         init_cfg=dict(
             type='Pretrained', checkpoint=str(checkpoint), prefix='backbone.'))
     backbone.init_weights()
