@@ -7,7 +7,7 @@
 _base_ = [
     '../../_base_/models/mask-rcnn_dualtoken-vit-t_fpn.py',
     '../../_base_/datasets/toy-coco_instance.py',
-    '../../_base_/schedules/coco_adamw_1x.py',
+    '../../_base_/schedules/toy-coco_6e.py',
     '../../_base_/default_runtime_mmdet.py',
 ]
 
@@ -43,22 +43,6 @@ model = dict(
         rpn_proposal=dict(max_per_img=200),
         rcnn=dict(sampler=dict(num=32))))
 
-# Short schedule: 6 epochs of 50 iterations at a 10x higher lr (from scratch,
-# for so few iterations), 50 warm-up iterations, then cosine.
-optim_wrapper = dict(optimizer=dict(lr=2e-3))
-max_epochs = 6
-train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
-param_scheduler = [
-    dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=50),
-    dict(
-        type='CosineAnnealingLR',
-        eta_min=1e-5,
-        by_epoch=True,
-        begin=0,
-        end=max_epochs,
-        convert_to_iter_based=True),
-]
+# One checkpoint, at the end of ../../_base_/schedules/toy-coco_6e.py.
 default_hooks = dict(
-    logger=dict(interval=10),
-    checkpoint=dict(interval=max_epochs, max_keep_ckpts=1))
-randomness = dict(seed=0)
+    logger=dict(interval=10), checkpoint=dict(interval=6, max_keep_ckpts=1))

@@ -4,7 +4,7 @@
 _base_ = [
     '../../_base_/models/retinanet_dualtoken-vit-t_fpn.py',
     '../../_base_/datasets/toy-coco_detection.py',
-    '../../_base_/schedules/coco_adamw_1x.py',
+    '../../_base_/schedules/toy-coco_6e.py',
     '../../_base_/default_runtime_mmdet.py',
 ]
 
@@ -19,22 +19,6 @@ model = dict(
     bbox_head=dict(
         num_classes=3, in_channels=channels, feat_channels=channels))
 
-# Short schedule: 6 epochs of 50 iterations at a 10x higher lr, 50 warm-up
-# iterations, then cosine.
-optim_wrapper = dict(optimizer=dict(lr=2e-3))
-max_epochs = 6
-train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
-param_scheduler = [
-    dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=50),
-    dict(
-        type='CosineAnnealingLR',
-        eta_min=1e-5,
-        by_epoch=True,
-        begin=0,
-        end=max_epochs,
-        convert_to_iter_based=True),
-]
+# One checkpoint, at the end of ../../_base_/schedules/toy-coco_6e.py.
 default_hooks = dict(
-    logger=dict(interval=10),
-    checkpoint=dict(interval=max_epochs, max_keep_ckpts=1))
-randomness = dict(seed=0)
+    logger=dict(interval=10), checkpoint=dict(interval=6, max_keep_ckpts=1))
