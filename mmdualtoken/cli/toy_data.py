@@ -22,6 +22,15 @@ WRITERS = dict(
     seg=('ade20k', make_toy_ade20k))
 
 
+def _version_of(path: str) -> Optional[str]:
+    """The toy-data version stamped in a dataset folder, None if none."""
+    stamp = osp.join(path, 'toy_data_version')
+    if not osp.isfile(stamp):
+        return None
+    with open(stamp) as f:
+        return f.read().strip()
+
+
 def main(argv: Optional[List[str]] = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--task', choices=[*WRITERS, 'all'], default='all')
@@ -32,9 +41,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     for task in (WRITERS if args.task == 'all' else [args.task]):
         name, writer = WRITERS[task]
         path = osp.join(args.root, name)
-        stamp = osp.join(path, 'toy_data_version')
-        current = osp.isfile(stamp) and open(stamp).read().strip() == str(
-            TOY_DATA_VERSION)
+        current = _version_of(path) == str(TOY_DATA_VERSION)
         if current and not args.force:
             print(f'{path} exists; keeping it (--force rewrites it)')
             continue
