@@ -14,10 +14,13 @@ MASK_RCNN_DEMO = (
     'mask-rcnn_dualtoken-vit-t_fpn_1xb8-6e_toy-coco.py')
 RETINANET_DEMO = (
     REPO / 'configs/detection/demo/'
-    'retinanet_dualtoken-vit-t_fpn_1xb8-6e_toy-coco.py')
+    'retinanet_dualtoken-vit-t_fpn_1xb8-8e_toy-coco.py')
 SEG_DEMO = (
     REPO / 'configs/segmentation/demo/'
     'deeplabv3_dualtoken-vit-t_1xb8-400_toy-ade20k-96x96.py')
+PSPNET_DEMO = (
+    REPO / 'configs/segmentation/demo/'
+    'pspnet_dualtoken-vit-t_1xb8-400_toy-ade20k-96x96.py')
 
 
 def make_toy(root: Path, task: str) -> None:

@@ -118,7 +118,7 @@ def test_training_benchmark_compares_configs_of_each_task(tmp_path):
         if line.startswith('| ') and '_toy-' in line
     }
     assert set(rows) == {path.stem for path in configs}
-    assert rows['retinanet_dualtoken-vit-t_fpn_1xb8-6e_toy-coco'][5].strip(
+    assert rows['retinanet_dualtoken-vit-t_fpn_1xb8-8e_toy-coco'][5].strip(
     ) == '1.00x'
     assert rows['deeplabv3_dualtoken-vit-t_1xb8-400_toy-ade20k-96x96'][
         5].strip() == '1.00x'

@@ -14,6 +14,8 @@ then each model's input, ground truth and prediction on a validation image
 are drawn side by side into its work dir (pictures/).
 """
 import argparse
+import contextlib
+import io
 import json
 import os
 import os.path as osp
@@ -21,6 +23,7 @@ import re
 import subprocess
 import sys
 import time
+import warnings
 
 import torch
 
@@ -35,6 +38,8 @@ METRICS = dict(
     seg=['mIoU'])
 PROGRESS = re.compile(
     r'(Epoch|Iter)\((train|val|test)\)\s+(\[[^]]+\](?:\s*\[[^]]+\])?)')
+# Detections drawn in the pictures: the confident ones.
+PICTURE_SCORE_THR = 0.5
 FIGURE = re.compile(r'\b(eta|loss|accuracy/top1|coco/bbox_mAP|mIoU): (\S+)')
 
 
@@ -103,8 +108,16 @@ def train_and_test(task: str, work_root: str) -> list:
         seconds = time.perf_counter() - start
         print(f'   {seconds:.0f} s: ' + ', '.join(f'{m} = {v:.3f}'
                                                   for m, v in found.items()))
-        picture = draw_validation_sample(config, checkpoint,
-                                         osp.join(work_dir, 'pictures'))
+        # The libraries' loading messages and deprecation warnings would
+        # bury the path this prints.
+        with warnings.catch_warnings(), contextlib.redirect_stdout(
+                io.StringIO()):
+            warnings.simplefilter('ignore')
+            picture = draw_validation_sample(
+                config,
+                checkpoint,
+                osp.join(work_dir, 'pictures'),
+                score_thr=PICTURE_SCORE_THR)
         print(f'   input, ground truth and prediction: {picture}')
         results.append((name, found, seconds, picture))
     return results

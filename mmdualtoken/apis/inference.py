@@ -172,7 +172,9 @@ def draw_validation_sample(config: str,
     visualizer with class names and scores. Returns the path."""
     from mmengine.dataset import pseudo_collate
     from mmengine.registry import DATASETS, VISUALIZERS
-    model = init_model(config, checkpoint)
+
+    # The checkpoint holds every weight: nothing to initialize first.
+    model = init_model(config, checkpoint, init_weights=False)
     cfg = Config.fromfile(config)
     dataset = DATASETS.build(cfg.test_dataloader.dataset)
     sample = dataset[index]

@@ -30,11 +30,13 @@ def texture(rng: np.random.Generator, kind: str, height: int,
     # Coordinates along and across a random direction.
     u = xs * np.cos(angle) + ys * np.sin(angle)
     v = -xs * np.sin(angle) + ys * np.cos(angle)
+    # Broad stripes and fine chequers differ in scale as well as in pattern:
+    # of the same scale, a short schedule mistook one for the other.
     if kind == 'stripes':
-        period = rng.uniform(4, 9)
+        period = rng.uniform(10, 16)
         pattern = np.sin(2 * np.pi * u / period) > 0
     elif kind == 'checker':
-        cell = rng.uniform(3, 7)
+        cell = rng.uniform(3, 5)
         pattern = (np.floor(u / cell) + np.floor(v / cell)) % 2 == 0
     else:
         raise ValueError(f'Unknown texture {kind!r}; one of {TEXTURES}.')

@@ -3,8 +3,9 @@ end to end through tools/train.py and tools/test.py."""
 import numpy as np
 import pytest
 import torch
-from helpers import (REPO, SEG_DEMO, make_toy, one_and_two_process_metrics,
-                     run_tool, save_untrained_checkpoint, tool_metrics)
+from helpers import (PSPNET_DEMO, REPO, SEG_DEMO, make_toy,
+                     one_and_two_process_metrics, run_tool,
+                     save_untrained_checkpoint, tool_metrics)
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmengine.structures import PixelData
@@ -84,6 +85,16 @@ def test_train_then_test_beats_the_untrained_model(toy_root, trained):
     assert [m.stem for m in maps] == [i.stem for i in images]
     label_map = np.asarray(Image.open(maps[0]))
     assert label_map.shape == Image.open(images[0]).size[::-1]
+
+
+def test_pspnet_demo_learns_the_toy_scenes(toy_root):
+    make_toy(toy_root, 'seg')
+    work_dir = toy_root / 'work_dirs/pspnet'
+    run_tool(toy_root, 'tools/train.py', PSPNET_DEMO, '--work-dir', work_dir,
+             '--no-validate')
+    metrics = tool_metrics(toy_root, PSPNET_DEMO, work_dir / 'iter_400.pth',
+                           work_dir / 'test')
+    assert metrics['mIoU'] >= 60, metrics
 
 
 def test_show_dir_paints_every_test_image_with_mmsegs_tool(toy_root, trained):

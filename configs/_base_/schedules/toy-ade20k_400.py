@@ -1,11 +1,11 @@
 # The toy ADE20K's short schedule: the optimizer of ./ade20k_adamw_80k.py
-# for 400 iterations, 30 of them warm-up, poly decay, a 10x higher lr (from
+# for 400 iterations, 30 of them warm-up, poly decay, a 20x higher lr (from
 # scratch, for so few iterations).
 _base_ = './ade20k_adamw_80k.py'
 
 max_iters = 400
 train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
-optim_wrapper = dict(optimizer=dict(lr=2e-3))
+optim_wrapper = dict(optimizer=dict(lr=4e-3))
 param_scheduler = [
     dict(type='LinearLR', start_factor=1e-2, by_epoch=False, begin=0, end=30),
     dict(
