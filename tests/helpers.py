@@ -1,7 +1,9 @@
 """Helpers for the tests that run the command-line tools."""
 import os
+import site
 import subprocess
 import sys
+import venv
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -21,6 +23,27 @@ SEG_DEMO = (
 PSPNET_DEMO = (
     REPO / 'configs/segmentation/demo/'
     'pspnet_dualtoken-vit-t_1xb8-400_toy-ade20k-96x96.py')
+
+
+def environment_seeing_this_one(path: Path) -> Path:
+    """A new virtual environment at ``path`` that sees this interpreter's
+    packages behind its own, and returns its python. Unlike
+    ``--system-site-packages``, which shows the base interpreter's
+    packages, this also holds where the tests run in a virtualenv."""
+    venv.create(path, with_pip=False)
+    python = path / 'bin/python'
+    query = 'import sysconfig; print(sysconfig.get_path("purelib"))'
+    own = subprocess.run([python, '-c', query],
+                         capture_output=True,
+                         text=True,
+                         check=True).stdout.strip()
+    outer = site.getsitepackages()
+    if site.ENABLE_USER_SITE:
+        outer.append(site.getusersitepackages())
+    # addsitedir also runs the .pth files there (editable installs).
+    Path(own, '_outer_environment.pth').write_text(''.join(
+        f'import site; site.addsitedir({d!r})\n' for d in outer))
+    return python
 
 
 def make_toy(root: Path, task: str) -> None:

@@ -6,11 +6,10 @@ import re
 import shutil
 import subprocess
 import sys
-import venv
 
 import pytest
 import torch
-from helpers import REPO
+from helpers import REPO, environment_seeing_this_one
 from mmengine.config import Config
 
 EXAMPLE = REPO / 'examples/downstream'
@@ -44,8 +43,7 @@ def wheel_env(tmp_path_factory):
                    check=True,
                    capture_output=True)
     wheel, = (root / 'dist').glob('mmdualtoken-*.whl')
-    venv.create(root / 'venv', system_site_packages=True, with_pip=False)
-    python = root / 'venv/bin/python'
+    python = environment_seeing_this_one(root / 'venv')
     subprocess.run([
         sys.executable, '-m', 'pip', '--python',
         str(python), 'install', '--no-deps', '--no-index',

@@ -8,7 +8,7 @@ import sys
 import zipfile
 from importlib.metadata import version
 
-from helpers import REPO, run_tool
+from helpers import REPO, environment_seeing_this_one, run_tool
 
 
 def python(*args, cwd=None) -> subprocess.CompletedProcess:
@@ -114,15 +114,11 @@ def test_install_check_looks_at_the_installed_location(tmp_path):
 
 def test_install_check_keeps_what_is_there_and_changes_nothing(tmp_path):
     # A throw-away environment that sees this one's packages keeps them.
-    subprocess.run([
-        sys.executable, '-m', 'venv', '--system-site-packages',
-        str(tmp_path / 'shared')
-    ],
-                   check=True)
+    python = environment_seeing_this_one(tmp_path / 'shared')
     shared = subprocess.run(
         ['bash', str(REPO / 'tools/install_deps.sh'), '--check'],
         env={
-            **os.environ, 'PYTHON': str(tmp_path / 'shared/bin/python')
+            **os.environ, 'PYTHON': str(python)
         },
         capture_output=True,
         text=True)
