@@ -38,9 +38,9 @@ METRICS = dict(
     seg=['mIoU'])
 PROGRESS = re.compile(
     r'(Epoch|Iter)\((train|val|test)\)\s+(\[[^]]+\](?:\s*\[[^]]+\])?)')
+FIGURE = re.compile(r'\b(eta|loss|accuracy/top1|coco/bbox_mAP|mIoU): (\S+)')
 # Detections drawn in the pictures: the confident ones.
 PICTURE_SCORE_THR = 0.5
-FIGURE = re.compile(r'\b(eta|loss|accuracy/top1|coco/bbox_mAP|mIoU): (\S+)')
 
 
 def stream(log: str, *args: str) -> None:
