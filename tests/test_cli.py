@@ -167,6 +167,16 @@ def test_another_error_keeps_its_traceback_and_ends_with_its_line(capsys):
     assert 'Traceback' in capsys.readouterr().err
 
 
+def test_a_command_leaves_its_process_group_when_done(tmp_path):
+    import torch.distributed as dist
+    dist.init_process_group(
+        'gloo', init_method=f'file://{tmp_path}/store', rank=0, world_size=1)
+    seen = []
+    assert run(lambda argv: seen.append(dist.is_initialized()) or 'done',
+               []) == 'done'
+    assert seen == [True] and not dist.is_initialized()
+
+
 def test_demo_passes_the_tools_progress_lines_through(tmp_path, capsys):
     """tools/demo.py shows each log line's place, time left and loss as the
     tool prints it, and keeps the whole output in the log."""

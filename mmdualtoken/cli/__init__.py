@@ -25,14 +25,25 @@ def _worker_death(error: Exception) -> Optional[str]:
     return None
 
 
+def _leave_process_group() -> None:
+    """Shuts the run's process group down before the interpreter exits: a
+    ``gloo`` rank that exits with its group up sometimes aborts after its
+    work is done ("terminate called without an active exception"), and
+    torchrun then fails the whole run."""
+    import torch.distributed as dist
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()
+
+
 def run(main: Callable[[List[str]], object], argv: Optional[List[str]] = None):
     """Runs ``main(argv)`` (argv defaults to ``sys.argv[1:]``) as a command:
-    returns its result, or exits with our errors as one line."""
+    returns its result, or exits with our errors as one line. A
+    distributed run leaves its process group once ``main`` is done."""
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = '--debug' in argv or os.environ.get(DEBUG_ENV) == '1'
     argv = [arg for arg in argv if arg != '--debug']
     try:
-        return main(argv)
+        result = main(argv)
     except TrainingInterrupted as error:
         sys.exit(error.exit_code)
     except MMDualTokenError as error:
@@ -46,3 +57,5 @@ def run(main: Callable[[List[str]], object], argv: Optional[List[str]] = None):
         traceback.print_exc()
         last = f'{type(error).__name__}: {error}'.strip().splitlines()
         sys.exit(f'error: {last[-1] if last else type(error).__name__}')
+    _leave_process_group()
+    return result
