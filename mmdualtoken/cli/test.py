@@ -23,6 +23,12 @@ from .options import add_common_args, set_local_rank
 
 METRICS_HEADER = 'Test metrics:'
 METRICS_FILE = 'metrics.json'
+# mmdet's CocoMetric returns no metric when the whole test set has no
+# detection (it logs "The testing results of the whole dataset is empty").
+NO_METRICS = ('  none: the evaluator returned no metric. For COCO this means '
+              'the model detected nothing above the score threshold '
+              '(model.test_cfg) in the whole test set: an untrained or '
+              'diverged checkpoint, or a threshold set too high.')
 HOST_OPTIONS = ('--out', '--show', '--show-dir', '--tta', '--wait-time',
                 '--interval')
 
@@ -74,6 +80,8 @@ def main(argv: Optional[List[str]] = None) -> dict:
         print(METRICS_HEADER)
         for name, value in metrics.items():
             print(f'  {name}: {value}')
+        if not metrics:
+            print(NO_METRICS)
         write_atomically(
             json.dumps(metrics, indent=1, default=float),  # numpy scalars
             osp.join(cfg.work_dir, METRICS_FILE))

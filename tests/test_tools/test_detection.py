@@ -108,6 +108,15 @@ def test_retinanet_demo_learns_the_toy_boxes(toy_root):
     # An untrained RetinaNet scores 0.000.
     assert metrics['coco/bbox_mAP'] >= 0.5, metrics
 
+    # Nothing above the threshold: no metric, and the output says why.
+    nothing = run_tool(toy_root, 'tools/test.py', RETINANET_DEMO,
+                       work_dir / 'epoch_8.pth', '--work-dir',
+                       work_dir / 'test_nothing', '--cfg-options',
+                       'model.test_cfg.score_thr=1.01')
+    assert 'the model detected nothing' in nothing.stdout, nothing.stdout
+    assert json.loads(
+        (work_dir / 'test_nothing/metrics.json').read_text()) == {}
+
 
 def test_two_process_testing_agrees_with_one(toy_root, trained):
     work_dir, checkpoint = trained
