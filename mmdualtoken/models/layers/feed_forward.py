@@ -39,14 +39,17 @@ class BiDimensionalAttention(BaseModule):
     def forward(self, x: Tensor) -> Tensor:
         """x: (B, N, C) -> (B, N, C)."""
         normed = self.norm(x)
+        # The channel gate's two layers act on one token per image: written
+        # as weighted sums, a compiler fuses each with its activation
+        # instead of calling a matrix product of B rows.
         global_feat = self.act(
-            self.global_reduce(normed.mean(1, keepdim=True)))
-        channel_gate = self.channel_select(global_feat).sigmoid()  # (B, 1, C)
+            _weighted_sum(normed.mean(1, keepdim=True), self.global_reduce))
+        channel_gate = _weighted_sum(global_feat,
+                                     self.channel_select).sigmoid()
         # spatial_select([local; global]) with its weight split in two: the
         # global half is one value per image, so the (B, N, 2 * C / 4)
         # concatenation is never built. Each half has one output, so it is
-        # a weighted sum over channels: a compiler fuses it with the GELU
-        # before it instead of calling a matrix product of width one.
+        # a weighted sum over channels that fuses with the GELU before it.
         local_weight, global_weight = self.spatial_select.weight.chunk(2, 1)
         global_logit = ((global_feat * global_weight).sum(-1, keepdim=True) +
                         self.spatial_select.bias)  # (B, 1, 1)
@@ -54,6 +57,13 @@ class BiDimensionalAttention(BaseModule):
         spatial_gate = ((local_feat * local_weight).sum(-1, keepdim=True) +
                         global_logit).sigmoid()  # (B, N, 1)
         return x * channel_gate * spatial_gate
+
+
+def _weighted_sum(x: Tensor, linear: nn.Linear) -> Tensor:
+    """``linear(x)`` for x of shape (B, 1, C_in), as one broadcast product
+    summed over C_in: (B, 1, C_out)."""
+    product = x.transpose(1, 2) * linear.weight.t()  # (B, C_in, C_out)
+    return product.sum(1, keepdim=True) + linear.bias
 
 
 class BiAttentionFFN(BaseModule):
