@@ -14,7 +14,7 @@ import torch
 
 from mmdualtoken.models import DualTokenViT
 from mmdualtoken.models.backbones import dualtoken_vit
-from mmdualtoken.models.layers import cache_blocking
+from mmdualtoken.models.layers import cache_blocking, feed_forward
 
 REFERENCE = Path(__file__).parents[1] / 'data' / 'reference_forward.pth'
 
@@ -34,7 +34,7 @@ def test_outputs_match_the_unoptimised_reference(reference, variant, mode,
     if mode == 'small_blocks':
         monkeypatch.setattr(cache_blocking, 'CACHE_BLOCK_BYTES', 1024)
     elif mode == 'graph':
-        for module in (cache_blocking, dualtoken_vit):
+        for module in (cache_blocking, dualtoken_vit, feed_forward):
             monkeypatch.setattr(module, 'capturing_graph', lambda: True)
     saved = reference[variant]
     model = DualTokenViT(saved['arch'], out_indices=(0, 1, 2))

@@ -4,7 +4,7 @@ from mmcv.cnn import build_activation_layer
 from mmengine.model import BaseModule
 from torch import Tensor, nn
 
-from .cache_blocking import apply_by_rows
+from .cache_blocking import apply_by_rows, capturing_graph
 
 
 class BiDimensionalAttention(BaseModule):
@@ -39,9 +39,9 @@ class BiDimensionalAttention(BaseModule):
     def forward(self, x: Tensor) -> Tensor:
         """x: (B, N, C) -> (B, N, C)."""
         normed = self.norm(x)
-        # The channel gate's two layers act on one token per image: written
-        # as weighted sums, a compiler fuses each with its activation
-        # instead of calling a matrix product of B rows.
+        # The channel gate's two layers act on one token per image: in a
+        # compiled graph, weighted sums fused with the mean before them
+        # instead of matrix products of B rows.
         global_feat = self.act(
             _weighted_sum(normed.mean(1, keepdim=True), self.global_reduce))
         channel_gate = _weighted_sum(global_feat,
@@ -60,8 +60,11 @@ class BiDimensionalAttention(BaseModule):
 
 
 def _weighted_sum(x: Tensor, linear: nn.Linear) -> Tensor:
-    """``linear(x)`` for x of shape (B, 1, C_in), as one broadcast product
-    summed over C_in: (B, 1, C_out)."""
+    """``linear(x)`` for x of shape (B, 1, C_in): in a captured graph as
+    one broadcast product summed over C_in, which fuses; eagerly as the
+    layer itself, one call instead of five."""
+    if not capturing_graph():
+        return linear(x)
     product = x.transpose(1, 2) * linear.weight.t()  # (B, C_in, C_out)
     return product.sum(1, keepdim=True) + linear.bias
 
