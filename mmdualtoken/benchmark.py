@@ -605,8 +605,12 @@ def run_training(
         batch = synthetic_batch(model, settings.shape, settings.batch_size)
         wrapper = OptimWrapper(torch.optim.AdamW(model.parameters(), 1e-4))
         train_step = model.train_step
-        if settings.compile:  # what mmengine's Runner does with compile=True
-            train_step = torch.compile(train_step, mode=settings.compile_mode)
+        if settings.compile:
+            # The forward and loss, and so their backward. Not the whole
+            # train_step, as mmengine's compile=True does: mmpretrain's
+            # batch augmentations pick Mixup or CutMix and their ratio at
+            # random, as Python values, and each new value recompiles.
+            model.compile(mode=settings.compile_mode)
 
         def step(train_step=train_step,
                  batch=batch,
@@ -625,8 +629,12 @@ def run_training(
         steps.append(step)
     for result, step in zip(results, steps):
         progress(f'warm-up and memory of {result.name}')
+        # settings.warmup steps: a compiled classifier compiles again in
+        # its second (mmpretrain's LabelSmoothLoss sets num_classes in the
+        # first).
         with PeakMemory(settings.device) as memory:
-            step()
+            for _ in range(max(settings.warmup, 1)):
+                step()
         result.peak_memory = memory.peak
     for round_index in range(settings.rounds):
         for result, step in zip(results, steps):

@@ -51,8 +51,8 @@ def main(argv=None):
     parser.add_argument(
         '--compile',
         action='store_true',
-        help='torch.compile each train_step, as mmengine does with '
-        'compile=True')
+        help='torch.compile each model\'s forward and loss (their backward '
+        'with them); the data preprocessor and the optimizer step stay eager')
     parser.add_argument('--threads', type=int)
     parser.add_argument('--out', help='also write the results as JSON')
     args = parser.parse_args(argv)
