@@ -27,7 +27,9 @@ from torch import nn
 # The timm models that compete with DualToken-ViT at 0.4-1.3 G FLOPs.
 PEERS = ('efficientformer_l1', 'edgenext_small', 'repvit_m1_0', 'fastvit_t8',
          'pvt_v2_b0', 'mobilevitv2_100', 'efficientvit_b1')
-OURS = ('t', 's', 't-mix', 's-mix')
+# The paper's variants, then our speed design (BatchNorms folded away by
+# --deploy; configs/classification/speed/).
+OURS = ('t', 's', 't-mix', 's-mix', 't-bn', 's-bn')
 OUR_PREFIX = 'dualtoken-vit-'
 BACKBONE_SUFFIX = '-backbone'
 # A timm name with this suffix is the model as a feature extractor
@@ -53,6 +55,7 @@ class Settings:
     min_round_seconds: float = 0.3
     inductor_counts: bool = False
     profile: bool = False  # kernels by time, from torch.profiler
+    deploy: bool = False  # the inference form: see deploy_form
 
 
 @dataclass
@@ -85,9 +88,10 @@ class Result:
 def our_classifier_config(arch: str) -> str:
     """The ImageNet config of a variant, as the package ships it."""
     from mmdualtoken.host_patches import PACKAGE_DIR
-    return str(
-        Path(PACKAGE_DIR) / '.mim' / 'configs' / 'classification' /
-        f'dualtoken-vit-{arch}_8xb128_in1k.py')
+    folder = Path(PACKAGE_DIR) / '.mim' / 'configs' / 'classification'
+    if arch.endswith('-bn'):
+        folder = folder / 'speed'
+    return str(folder / f'dualtoken-vit-{arch}_8xb128_in1k.py')
 
 
 def describe_models() -> str:
@@ -132,14 +136,14 @@ def build(name: str, shape: Sequence[int]) -> nn.Module:
         if arch not in OURS:
             raise ValueError(f'Unknown variant {name!r}; ours are '
                              f'{[OUR_PREFIX + a for a in OURS]}.')
-        if backbone:
-            from mmdualtoken.models import DualTokenViT
-            return DualTokenViT(arch).eval()
         name = our_classifier_config(arch)
     if name.endswith('.py'):
         from mmdualtoken.analysis import TensorForward
         from mmdualtoken.apis import init_model
-        return TensorForward(init_model(name, init_weights=False)).eval()
+        model = init_model(name, init_weights=False)
+        if backbone:
+            return model.backbone.eval()
+        return TensorForward(model).eval()
     try:
         import timm
 
@@ -155,6 +159,23 @@ def build(name: str, shape: Sequence[int]) -> nn.Module:
         raise ValueError(f'timm has no model {name!r}; ' + describe_models())
     return timm.create_model(
         name, pretrained=False, features_only=features).eval()
+
+
+def deploy_form(model: nn.Module) -> nn.Module:
+    """The model in its inference form, as deployed: our BatchNorm design
+    folded (``switch_to_deploy``), timm's re-parameterisable peers
+    (RepViT, FastViT...) fused, by timm's ``reparameterize_model``, which
+    calls every submodule's ``fuse``, ``reparameterize`` or
+    ``switch_to_deploy``. Models without such a form are returned as they
+    are."""
+    try:
+        from timm.utils.model import reparameterize_model
+    except ImportError:  # ours alone
+        for module in model.modules():
+            if hasattr(module, 'switch_to_deploy'):
+                module.switch_to_deploy()
+        return model
+    return reparameterize_model(model, inplace=True)
 
 
 def inductor_counts(model: nn.Module,
@@ -431,6 +452,8 @@ def run(
     for name in names:
         progress(f'building {name}')
         model = builder(name, settings.shape)
+        if settings.deploy:
+            model = deploy_form(model)
         counted = complexity(model, settings.shape)
         results.append(Result(name, counted['params'], counted['flops']))
         if settings.inductor_counts:
@@ -505,7 +528,9 @@ def describe_machine(settings: Settings) -> str:
     return (f'{where}; torch {torch.__version__}; {settings.dtype}'
             f'{", channels-last" if settings.channels_last else ""}' +
             (f', torch.compile ({settings.compile_mode or "default"})'
-             if settings.compile else ', eager') + '; batch '
+             if settings.compile else ', eager') +
+            (', inference forms (--deploy)' if settings.deploy else '') +
+            '; batch '
             f'{settings.batch_size}; input {settings.shape[0]}x'
             f'{settings.shape[1]}')
 

@@ -1,6 +1,7 @@
 """The benchmark's machinery: it runs, alternates the models, reports
 ratios and the fraction of the matmul rate. No timing is asserted."""
 import json
+import os
 
 import pytest
 import torch
@@ -237,3 +238,19 @@ def test_compiled_training_compiles_nothing_in_its_timed_rounds():
     assert compiled_before_rounds[0] > 0
     assert counters['stats']['unique_graphs'] == compiled_before_rounds[0]
     assert len(results[0].seconds) == 3
+
+
+def test_deploy_measures_every_model_in_its_inference_form():
+    from mmdualtoken.models.layers.norms import TokenBatchNorm
+
+    def count(model, kind):
+        return sum(isinstance(m, kind) for m in model.modules())
+
+    ours = benchmark.build('dualtoken-vit-t-bn-backbone', (64, 64))
+    assert count(ours, TokenBatchNorm) > 0
+    assert count(benchmark.deploy_form(ours), TokenBatchNorm) == 0
+    assert os.path.isfile(benchmark.our_classifier_config('s-bn'))
+    timm = pytest.importorskip('timm')
+    peer = timm.create_model('repvit_m0_9').eval()
+    batchnorms = count(peer, nn.BatchNorm2d)
+    assert count(benchmark.deploy_form(peer), nn.BatchNorm2d) < batchnorms

@@ -22,6 +22,7 @@ SWITCHES = {
     'grid-3x5': dict(global_token_grid=(3, 5)),
     'depthwise-steps': dict(step_conv='depthwise'),
     'full-steps': dict(step_conv='full'),
+    'batchnorm-design': dict(block_norm_cfg=dict(type='BN')),
 }
 
 

@@ -4,7 +4,7 @@ Usage:
     python tools/analysis_tools/benchmark.py [MODEL ...] [--batch-size 32]
         [--shape H W] [--device cpu|cuda] [--dtype fp32|bf16]
         [--channels-last] [--compile] [--compile-mode MODE] [--threads N]
-        [--rounds 5] [--reference dualtoken-vit-s] [--profile]
+        [--rounds 5] [--reference dualtoken-vit-s] [--profile] [--deploy]
         [--model-file PATH] [--out results.json]
 
 With no model, it measures our T and S classifiers and the timm peers
@@ -73,6 +73,12 @@ def parse_args(argv=None):
         'kernels per forward, the share of time in matrix products, the '
         'top kernels')
     parser.add_argument(
+        '--deploy',
+        action='store_true',
+        help='measure every model in its inference form: our BatchNorm '
+        'design (dualtoken-vit-{t,s}-bn) with its norms folded, timm\'s '
+        're-parameterisable peers (repvit, fastvit) fused')
+    parser.add_argument(
         '--model-file',
         action='append',
         default=[],
@@ -103,7 +109,8 @@ def main(argv=None):
         rounds=args.rounds,
         latency_runs=args.latency_runs,
         inductor_counts=args.inductor_counts,
-        profile=args.profile)
+        profile=args.profile,
+        deploy=args.deploy)
     warnings.filterwarnings('ignore')
     for path in args.model_file:
         benchmark.register_model_file(path)

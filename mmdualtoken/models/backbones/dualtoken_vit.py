@@ -17,6 +17,7 @@ from ..layers import DualTokenBlock
 from ..layers.attention import (resize_token_grid, to_channels_first,
                                 to_channels_last)
 from ..layers.cache_blocking import apply_by_images, capturing_graph
+from ..layers.norms import build_token_norm, fold_norm
 
 
 class ConvNormAct(nn.Sequential):
@@ -123,15 +124,21 @@ class MergePatch(BaseModule):
     Args:
         in_channels (int): Input channels.
         out_channels (int): Output channels.
+        norm_cfg (dict, optional): Its two norms (:func:`build_token_norm`).
+            Defaults to LayerNorm.
         init_cfg (dict, optional): Initialization config.
     """
 
-    def __init__(self, in_channels: int, out_channels: int, init_cfg=None):
+    def __init__(self,
+                 in_channels: int,
+                 out_channels: int,
+                 norm_cfg: Optional[dict] = None,
+                 init_cfg=None):
         super().__init__(init_cfg=init_cfg)
-        self.norm = nn.LayerNorm(4 * in_channels)
+        self.norm = build_token_norm(norm_cfg, 4 * in_channels)
         self.reduction = nn.Linear(4 * in_channels, out_channels, bias=False)
         self.residual = nn.Linear(in_channels, out_channels, bias=False)
-        self.token_norm = nn.LayerNorm(in_channels)
+        self.token_norm = build_token_norm(norm_cfg, in_channels)
         self.token_proj = nn.Linear(in_channels, out_channels)
 
     def forward(self, x: Tensor, tokens: Tensor) -> Tuple[Tensor, Tensor]:
@@ -148,6 +155,12 @@ class MergePatch(BaseModule):
                       dim=-1)
         x = self.reduction(self.norm(x)) + self.residual(residual)
         return x, self.token_proj(self.token_norm(tokens))
+
+    def switch_to_deploy(self) -> None:
+        """Folds BatchNorms into the projections after them
+        (:func:`fold_norm`; the reduction gains a bias)."""
+        self.norm = fold_norm(self.norm, self.reduction)
+        self.token_norm = fold_norm(self.token_norm, self.token_proj)
 
 
 @MODELS.register_module()
@@ -201,6 +214,14 @@ class DualTokenViT(BaseModule):
             over the blocks up to this value. Defaults to 0.
         norm_cfg (dict, optional): Norm of the stem's convolutions, e.g.
             ``dict(type='SyncBN')``. Defaults to BN.
+        block_norm_cfg (dict, optional): Every norm of the blocks and merge
+            patches (six per block). Defaults to ``dict(type='LN')``, the
+            paper's LayerNorm. ``dict(type='BN')`` or ``'SyncBN'`` is our
+            speed design, not the paper's model: BatchNorms over the
+            channels of all tokens, which :meth:`switch_to_deploy` folds
+            into the layers that read them, so the deployed model computes
+            no norm there (see docs/speed.md). The stem's last norm and the
+            output norms stay LayerNorms.
         act_cfg (dict, optional): Activation of every layer. Defaults to
             GELU.
         out_indices (int | Sequence[int]): Stages (0, 1, 2; negatives count
@@ -273,6 +294,7 @@ class DualTokenViT(BaseModule):
                  fusion_weight_init: float = 0.5,
                  drop_path_rate: float = 0.,
                  norm_cfg: Optional[dict] = None,
+                 block_norm_cfg: Optional[dict] = None,
                  act_cfg: Optional[dict] = None,
                  out_indices: Union[int, Sequence[int]] = -1,
                  frozen_stages: int = -1,
@@ -322,7 +344,8 @@ class DualTokenViT(BaseModule):
         block_index = 0
         for i, (dims, depth) in enumerate(zip(embed_dims, depths)):
             if i > 0:
-                self.merge_patches.append(MergePatch(embed_dims[i - 1], dims))
+                self.merge_patches.append(
+                    MergePatch(embed_dims[i - 1], dims, block_norm_cfg))
             # Step-wise reduction from this stage's stride to the last one.
             steps = int(math.log2(self.strides[-1] // self.strides[i]))
             self.stages.append(
@@ -343,7 +366,8 @@ class DualTokenViT(BaseModule):
                         step_conv=step_conv,
                         window_size=window_size,
                         drop_path=float(drop_path_rates[block_index + j]),
-                        act_cfg=act_cfg) for j in range(depth)
+                        act_cfg=act_cfg,
+                        norm_cfg=block_norm_cfg) for j in range(depth)
                 ]))
             block_index += depth
         for i in self.out_indices:
@@ -448,6 +472,25 @@ class DualTokenViT(BaseModule):
         if parts[0] == 'merge_patches':
             return first_block[int(parts[1]) + 1], num_layers
         return num_layers - 1, num_layers
+
+    def switch_to_deploy(self) -> None:
+        """Folds the BatchNorms of ``block_norm_cfg=dict(type='BN')`` into
+        the linear layers that read them, with their running statistics:
+        the same outputs in eval mode (up to rounding), without the norms.
+
+        mmpretrain's name for a model's inference form (its RepVGG and
+        MobileOne have one). Call it after loading the trained weights; the
+        folded model is for inference and export (its state dict has other
+        keys). With the paper's LayerNorms it changes nothing.
+        """
+        if self.training:
+            raise ConfigError(
+                'switch_to_deploy() folds the running statistics of the '
+                'BatchNorms, which training mode does not use: call '
+                'model.eval() first.')
+        for module in self.modules():
+            if module is not self and hasattr(module, 'switch_to_deploy'):
+                module.switch_to_deploy()
 
     def _parse_arch(self, arch: Union[str, dict]) -> dict:
         keys = {

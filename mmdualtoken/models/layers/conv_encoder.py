@@ -7,6 +7,7 @@ from torch import Tensor, nn
 
 from .attention import to_channels_first, to_channels_last
 from .cache_blocking import apply_by_rows
+from .norms import build_token_norm, fold_norm
 
 
 class ConvEncoder(BaseModule):
@@ -22,6 +23,8 @@ class ConvEncoder(BaseModule):
         kernel_size (int): Depthwise kernel size. Defaults to 7.
         drop_path (float): Stochastic depth rate of the residual.
         act_cfg (dict): Activation of the MLP. Defaults to GELU.
+        norm_cfg (dict, optional): The norm (:func:`build_token_norm`).
+            Defaults to LayerNorm.
         init_cfg (dict, optional): Initialization config.
     """
 
@@ -31,6 +34,7 @@ class ConvEncoder(BaseModule):
                  kernel_size: int = 7,
                  drop_path: float = 0.,
                  act_cfg: Optional[dict] = None,
+                 norm_cfg: Optional[dict] = None,
                  init_cfg=None):
         super().__init__(init_cfg=init_cfg)
         hidden_dims = int(embed_dims * mlp_ratio)
@@ -41,7 +45,7 @@ class ConvEncoder(BaseModule):
             kernel_size,
             padding=kernel_size // 2,
             groups=embed_dims)
-        self.norm = nn.LayerNorm(embed_dims)
+        self.norm = build_token_norm(norm_cfg, embed_dims)
         self.pointwise_mlp = nn.Sequential(
             nn.Linear(embed_dims, hidden_dims),
             build_activation_layer(act_cfg or dict(type='GELU')),
@@ -55,3 +59,7 @@ class ConvEncoder(BaseModule):
         mlp = apply_by_rows(lambda rows: self.pointwise_mlp(self.norm(rows)),
                             local, self.hidden_dims)
         return x + self.drop_path(mlp)
+
+    def switch_to_deploy(self) -> None:
+        """Folds a BatchNorm into the MLP's first layer (:func:`fold_norm`)."""
+        self.norm = fold_norm(self.norm, self.pointwise_mlp[0])

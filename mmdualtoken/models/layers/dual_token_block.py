@@ -8,6 +8,7 @@ from torch import Tensor, nn
 from mmdualtoken.errors import ConfigError
 from .conv_encoder import ConvEncoder
 from .feed_forward import BiAttentionFFN, TokenMixingMLP
+from .norms import build_token_norm, fold_norm
 from .position_aware_token import (GlobalTokenAttention,
                                    PositionAwareTokenModule)
 from .window_attention import WindowAttentionEncoder
@@ -54,6 +55,8 @@ class DualTokenBlock(BaseModule):
         window_size (int): Window of ``local_branch='window_attention'``.
         drop_path (float): Stochastic depth rate of the three residuals.
         act_cfg (dict, optional): Activation of all layers; GELU if None.
+        norm_cfg (dict, optional): Every norm of the block
+            (:func:`build_token_norm`); LayerNorm, the paper's, if None.
         init_cfg (dict, optional): Initialization config.
     """
 
@@ -74,6 +77,7 @@ class DualTokenBlock(BaseModule):
                  window_size: int = 7,
                  drop_path: float = 0.,
                  act_cfg: Optional[dict] = None,
+                 norm_cfg: Optional[dict] = None,
                  init_cfg=None):
         super().__init__(init_cfg=init_cfg)
         if local_branch not in LOCAL_BRANCHES:
@@ -88,10 +92,15 @@ class DualTokenBlock(BaseModule):
                 embed_dims,
                 mlp_ratio=conv_mlp_ratio,
                 drop_path=drop_path,
-                act_cfg=act_cfg)
+                act_cfg=act_cfg,
+                norm_cfg=norm_cfg)
         else:
             self.local_encoder = WindowAttentionEncoder(
-                embed_dims, num_heads, window_size, drop_path=drop_path)
+                embed_dims,
+                num_heads,
+                window_size,
+                drop_path=drop_path,
+                norm_cfg=norm_cfg)
         if global_token_fusion == 'position_aware':
             self.token_module = PositionAwareTokenModule(
                 embed_dims,
@@ -100,14 +109,17 @@ class DualTokenBlock(BaseModule):
                 downsample=downsample,
                 step_conv=step_conv,
                 fusion_weight_init=fusion_weight_init,
-                act_cfg=act_cfg)
+                act_cfg=act_cfg,
+                norm_cfg=norm_cfg)
         else:
-            self.token_module = GlobalTokenAttention(embed_dims, num_heads)
-        self.ffn_norm = nn.LayerNorm(embed_dims)
-        self.ffn = BiAttentionFFN(embed_dims, ffn_ratio, act_cfg=act_cfg)
+            self.token_module = GlobalTokenAttention(
+                embed_dims, num_heads, norm_cfg=norm_cfg)
+        self.ffn_norm = build_token_norm(norm_cfg, embed_dims)
+        self.ffn = BiAttentionFFN(
+            embed_dims, ffn_ratio, act_cfg=act_cfg, norm_cfg=norm_cfg)
         self.token_mixing = token_mixing
         if token_mixing:
-            self.token_mlp_norm = nn.LayerNorm(embed_dims)
+            self.token_mlp_norm = build_token_norm(norm_cfg, embed_dims)
             self.token_mlp = TokenMixingMLP(
                 num_global_tokens, token_mlp_ratio, act_cfg=act_cfg)
         self.drop_path = DropPath(
@@ -146,3 +158,9 @@ class DualTokenBlock(BaseModule):
         return (x.reshape(batch, height, width,
                           channels), tokens.reshape(batch, *grid_size,
                                                     channels))
+
+    def switch_to_deploy(self) -> None:
+        """Folds a BatchNorm into the FFN's first layer (:func:`fold_norm`).
+        The token-mixing MLP's norm stays: its layers mix tokens, not
+        channels, so a per-channel scale does not fold into them."""
+        self.ffn_norm = fold_norm(self.ffn_norm, self.ffn.fc1)

@@ -5,6 +5,7 @@ from mmengine.model import BaseModule
 from torch import Tensor, nn
 
 from .cache_blocking import apply_by_rows, capturing_graph
+from .norms import build_token_norm, fold_norm
 
 
 class BiDimensionalAttention(BaseModule):
@@ -19,6 +20,8 @@ class BiDimensionalAttention(BaseModule):
         reduce_ratio (float): Width of the reduced features relative to C.
             Defaults to 0.25 as in LightViT.
         act_cfg (dict): Activation of the reduced features.
+        norm_cfg (dict, optional): The norm (:func:`build_token_norm`).
+            Defaults to LayerNorm.
         init_cfg (dict, optional): Initialization config.
     """
 
@@ -26,10 +29,11 @@ class BiDimensionalAttention(BaseModule):
                  embed_dims: int,
                  reduce_ratio: float = 0.25,
                  act_cfg: Optional[dict] = None,
+                 norm_cfg: Optional[dict] = None,
                  init_cfg=None):
         super().__init__(init_cfg=init_cfg)
         reduced_dims = int(embed_dims * reduce_ratio)
-        self.norm = nn.LayerNorm(embed_dims)
+        self.norm = build_token_norm(norm_cfg, embed_dims)
         self.global_reduce = nn.Linear(embed_dims, reduced_dims)
         self.local_reduce = nn.Linear(embed_dims, reduced_dims)
         self.act = build_activation_layer(act_cfg or dict(type='GELU'))
@@ -58,6 +62,11 @@ class BiDimensionalAttention(BaseModule):
                         global_logit).sigmoid()  # (B, N, 1)
         return x * channel_gate * spatial_gate
 
+    def switch_to_deploy(self) -> None:
+        """Folds a BatchNorm into both reductions (:func:`fold_norm`; the
+        mean before the global one is linear)."""
+        self.norm = fold_norm(self.norm, self.global_reduce, self.local_reduce)
+
 
 def _weighted_sum(x: Tensor, linear: nn.Linear) -> Tensor:
     """``linear(x)`` for x of shape (B, 1, C_in): in a captured graph as
@@ -76,6 +85,8 @@ class BiAttentionFFN(BaseModule):
         embed_dims (int): Number of channels C.
         ffn_ratio (float): Hidden width relative to C.
         act_cfg (dict): Activation. Defaults to GELU.
+        norm_cfg (dict, optional): The norm of the bi-dimensional attention
+            (:func:`build_token_norm`). Defaults to LayerNorm.
         init_cfg (dict, optional): Initialization config.
     """
 
@@ -83,6 +94,7 @@ class BiAttentionFFN(BaseModule):
                  embed_dims: int,
                  ffn_ratio: float,
                  act_cfg: Optional[dict] = None,
+                 norm_cfg: Optional[dict] = None,
                  init_cfg=None):
         super().__init__(init_cfg=init_cfg)
         hidden_dims = int(embed_dims * ffn_ratio)
@@ -90,7 +102,8 @@ class BiAttentionFFN(BaseModule):
         self.fc1 = nn.Linear(embed_dims, hidden_dims)
         self.act = build_activation_layer(act_cfg or dict(type='GELU'))
         self.fc2 = nn.Linear(hidden_dims, embed_dims)
-        self.bi_attention = BiDimensionalAttention(embed_dims, act_cfg=act_cfg)
+        self.bi_attention = BiDimensionalAttention(
+            embed_dims, act_cfg=act_cfg, norm_cfg=norm_cfg)
 
     def forward(self, x: Tensor) -> Tensor:
         """x: (B, N, C) -> (B, N, C)."""

@@ -9,6 +9,7 @@ from torch import Tensor, nn
 from mmdualtoken.errors import ConfigError
 from .attention import (multi_head_attention, resize_token_grid,
                         to_channels_first, to_channels_last)
+from .norms import build_token_norm, fold_norm
 
 STEP_CONVS = ('pointwise', 'depthwise', 'full')
 
@@ -49,6 +50,8 @@ class StepwiseDownsample(BaseModule):
         mode (str): ``'stepwise'`` or ``'one_step'``.
         step_conv (str): ``'pointwise'``, ``'depthwise'`` or ``'full'``.
         act_cfg (dict): Activation between steps. Defaults to GELU.
+        norm_cfg (dict, optional): The last norm (:func:`build_token_norm`).
+            Defaults to LayerNorm.
         init_cfg (dict, optional): Initialization config.
     """
 
@@ -58,6 +61,7 @@ class StepwiseDownsample(BaseModule):
                  mode: str = 'stepwise',
                  step_conv: str = 'pointwise',
                  act_cfg: Optional[dict] = None,
+                 norm_cfg: Optional[dict] = None,
                  init_cfg=None):
         super().__init__(init_cfg=init_cfg)
         if mode not in ('stepwise', 'one_step'):
@@ -76,7 +80,7 @@ class StepwiseDownsample(BaseModule):
                         build_activation_layer(act_cfg or dict(type='GELU')))
                 layers.append(_reduction_step(embed_dims, step_conv))
         self.reduce = nn.Sequential(*layers)
-        self.norm = nn.LayerNorm(embed_dims)
+        self.norm = build_token_norm(norm_cfg, embed_dims)
 
     def forward(self, x: Tensor) -> Tensor:
         """x: (B, H, W, C) -> (B, ceil(H / 2^steps), ceil(W / 2^steps), C)."""
@@ -97,18 +101,24 @@ class GlobalBroadcast(BaseModule):
     Args:
         embed_dims (int): Number of channels C.
         num_heads (int): Attention heads; must divide C.
+        norm_cfg (dict, optional): The norms of the queries and of the
+            tokens (:func:`build_token_norm`). Defaults to LayerNorm.
         init_cfg (dict, optional): Initialization config.
     """
 
-    def __init__(self, embed_dims: int, num_heads: int, init_cfg=None):
+    def __init__(self,
+                 embed_dims: int,
+                 num_heads: int,
+                 norm_cfg: Optional[dict] = None,
+                 init_cfg=None):
         super().__init__(init_cfg=init_cfg)
         if embed_dims % num_heads != 0:
             raise ConfigError(
                 f'embed_dims ({embed_dims}) must be divisible by '
                 f'num_heads ({num_heads}); change the arch.')
         self.num_heads = num_heads
-        self.query_norm = nn.LayerNorm(embed_dims)
-        self.token_norm = nn.LayerNorm(embed_dims)
+        self.query_norm = build_token_norm(norm_cfg, embed_dims)
+        self.token_norm = build_token_norm(norm_cfg, embed_dims)
         self.broadcast_q = nn.Linear(embed_dims, embed_dims)
         self.broadcast_kv = nn.Linear(embed_dims, embed_dims * 2)
         self.broadcast_proj = nn.Linear(embed_dims, embed_dims)
@@ -120,6 +130,12 @@ class GlobalBroadcast(BaseModule):
             2, dim=-1)
         return self.broadcast_proj(
             multi_head_attention(query, key, value, self.num_heads))
+
+    def switch_to_deploy(self) -> None:
+        """Folds BatchNorms into the projections after them
+        (:func:`fold_norm`)."""
+        self.query_norm = fold_norm(self.query_norm, self.broadcast_q)
+        self.token_norm = fold_norm(self.token_norm, self.broadcast_kv)
 
 
 class PositionAwareTokenModule(GlobalBroadcast):
@@ -153,6 +169,8 @@ class PositionAwareTokenModule(GlobalBroadcast):
         fusion_weight_init (float): Initial value of both per-channel weights
             of the weighted sum. Defaults to 0.5 (an average).
         act_cfg (dict): Activation of the downsampling.
+        norm_cfg (dict, optional): Its norms (:func:`build_token_norm`).
+            Defaults to LayerNorm.
         init_cfg (dict, optional): Initialization config.
     """
 
@@ -164,10 +182,17 @@ class PositionAwareTokenModule(GlobalBroadcast):
                  step_conv: str = 'pointwise',
                  fusion_weight_init: float = 0.5,
                  act_cfg: Optional[dict] = None,
+                 norm_cfg: Optional[dict] = None,
                  init_cfg=None):
-        super().__init__(embed_dims, num_heads, init_cfg=init_cfg)
-        self.downsample = StepwiseDownsample(embed_dims, downsample_steps,
-                                             downsample, step_conv, act_cfg)
+        super().__init__(
+            embed_dims, num_heads, norm_cfg=norm_cfg, init_cfg=init_cfg)
+        self.downsample = StepwiseDownsample(
+            embed_dims,
+            downsample_steps,
+            downsample,
+            step_conv,
+            act_cfg,
+            norm_cfg=norm_cfg)
         self.aggregate_qkv = nn.Linear(embed_dims, embed_dims * 3)
         self.aggregate_proj = nn.Linear(embed_dims, embed_dims)
         # Row 0 weighs the aggregated map, row 1 the global tokens.
@@ -199,6 +224,13 @@ class PositionAwareTokenModule(GlobalBroadcast):
         enriched = enriched.unflatten(1, pooled_size)  # (B, h, w, C)
         return x_global, resize_token_grid(enriched, tokens.shape[1:3])
 
+    def switch_to_deploy(self) -> None:
+        """Folds BatchNorms into the projections after them
+        (:func:`fold_norm`)."""
+        super().switch_to_deploy()
+        self.downsample.norm = fold_norm(self.downsample.norm,
+                                         self.aggregate_qkv)
+
 
 class GlobalTokenAttention(GlobalBroadcast):
     """The paper's "normal" global tokens (its Fig. 3(c)), as in LightViT.
@@ -214,13 +246,20 @@ class GlobalTokenAttention(GlobalBroadcast):
     Args:
         embed_dims (int): Number of channels C.
         num_heads (int): Attention heads of both attentions.
+        norm_cfg (dict, optional): Its norms (:func:`build_token_norm`).
+            Defaults to LayerNorm.
         init_cfg (dict, optional): Initialization config.
     """
 
-    def __init__(self, embed_dims: int, num_heads: int, init_cfg=None):
-        super().__init__(embed_dims, num_heads, init_cfg=init_cfg)
-        self.gather_query_norm = nn.LayerNorm(embed_dims)
-        self.gather_key_norm = nn.LayerNorm(embed_dims)
+    def __init__(self,
+                 embed_dims: int,
+                 num_heads: int,
+                 norm_cfg: Optional[dict] = None,
+                 init_cfg=None):
+        super().__init__(
+            embed_dims, num_heads, norm_cfg=norm_cfg, init_cfg=init_cfg)
+        self.gather_query_norm = build_token_norm(norm_cfg, embed_dims)
+        self.gather_key_norm = build_token_norm(norm_cfg, embed_dims)
         self.gather_q = nn.Linear(embed_dims, embed_dims)
         self.gather_kv = nn.Linear(embed_dims, embed_dims * 2)
         self.gather_proj = nn.Linear(embed_dims, embed_dims)
@@ -236,3 +275,11 @@ class GlobalTokenAttention(GlobalBroadcast):
             multi_head_attention(query, key, value, self.num_heads))
         x_global = self.broadcast(image, flat_tokens).view_as(x)
         return x_global, flat_tokens.view_as(tokens)
+
+    def switch_to_deploy(self) -> None:
+        """Folds BatchNorms into the projections after them
+        (:func:`fold_norm`)."""
+        super().switch_to_deploy()
+        self.gather_query_norm = fold_norm(self.gather_query_norm,
+                                           self.gather_q)
+        self.gather_key_norm = fold_norm(self.gather_key_norm, self.gather_kv)

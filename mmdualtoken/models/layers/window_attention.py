@@ -1,3 +1,5 @@
+from typing import Optional
+
 import torch.nn.functional as F
 from mmcv.cnn.bricks import DropPath
 from mmengine.model import BaseModule
@@ -5,6 +7,7 @@ from torch import Tensor, nn
 
 from mmdualtoken.errors import ConfigError
 from .attention import multi_head_attention
+from .norms import build_token_norm, fold_norm
 
 
 class WindowAttentionEncoder(BaseModule):
@@ -23,6 +26,8 @@ class WindowAttentionEncoder(BaseModule):
         num_heads (int): Attention heads; must divide C.
         window_size (int): Side of the square windows. Defaults to 7.
         drop_path (float): Stochastic depth rate of the residual.
+        norm_cfg (dict, optional): The norm (:func:`build_token_norm`).
+            Defaults to LayerNorm.
         init_cfg (dict, optional): Initialization config.
     """
 
@@ -31,6 +36,7 @@ class WindowAttentionEncoder(BaseModule):
                  num_heads: int,
                  window_size: int = 7,
                  drop_path: float = 0.,
+                 norm_cfg: Optional[dict] = None,
                  init_cfg=None):
         super().__init__(init_cfg=init_cfg)
         if embed_dims % num_heads != 0:
@@ -39,7 +45,7 @@ class WindowAttentionEncoder(BaseModule):
                 f'num_heads ({num_heads}); change the arch.')
         self.num_heads = num_heads
         self.window_size = window_size
-        self.norm = nn.LayerNorm(embed_dims)
+        self.norm = build_token_norm(norm_cfg, embed_dims)
         self.qkv = nn.Linear(embed_dims, embed_dims * 3)
         self.proj = nn.Linear(embed_dims, embed_dims)
         self.drop_path = DropPath(drop_path) if drop_path else nn.Identity()
@@ -71,3 +77,9 @@ class WindowAttentionEncoder(BaseModule):
         out = out.transpose(2, 3).reshape(batch, rows * size, cols * size,
                                           channels)
         return x + self.drop_path(out[:, :height, :width])
+
+    def switch_to_deploy(self) -> None:
+        """Folds a BatchNorm into the query, key and value projection
+        (:func:`fold_norm`): the padded positions it then no longer zeroes
+        are masked keys and cropped queries."""
+        self.norm = fold_norm(self.norm, self.qkv)
