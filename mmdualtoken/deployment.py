@@ -31,8 +31,12 @@ def build_exportable(config: str,
                      backbone_only: bool = False) -> nn.Module:
     """The config's model in eval mode, with the checkpoint's weights loaded
     strictly, as its ``tensor`` forward (the classifier's logits; the
-    detector's or segmentor's raw head outputs) or its backbone alone."""
-    model = init_model(config, checkpoint or None, init_weights=False)
+    detector's or segmentor's raw head outputs) or its backbone alone, in
+    its inference form (``switch_to_deploy``: the norms of our BatchNorm
+    design folded)."""
+    model = init_model(config, checkpoint or None, init_weights=False).eval()
+    if hasattr(model.backbone, 'switch_to_deploy'):
+        model.backbone.switch_to_deploy()
     wrapped = BackboneOf(model) if backbone_only else TensorForward(model)
     return wrapped.eval()
 
