@@ -5,6 +5,7 @@ import subprocess
 import sys
 import venv
 from pathlib import Path
+from typing import Iterator, List, Tuple
 
 REPO = Path(__file__).resolve().parents[1]
 # The demo configs, by the data they train on.
@@ -23,6 +24,22 @@ SEG_DEMO = (
 PSPNET_DEMO = (
     REPO / 'configs/segmentation/demo/'
     'pspnet_dualtoken-vit-t_1xb8-400_toy-ade20k-96x96.py')
+
+
+def processes() -> Iterator[Tuple[int, List[str], bytes]]:
+    """The processes of this machine: pid, the fields of ``/proc/PID/stat``
+    after the command name (state, parent pid...) and the command line."""
+    for entry in os.listdir('/proc'):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f'/proc/{entry}/stat') as f:
+                fields = f.read().rsplit(')', 1)[1].split()
+            with open(f'/proc/{entry}/cmdline', 'rb') as f:
+                cmdline = f.read()
+        except OSError:  # ended meanwhile
+            continue
+        yield int(entry), fields, cmdline
 
 
 def environment_seeing_this_one(path: Path) -> Path:

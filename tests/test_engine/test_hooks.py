@@ -12,6 +12,7 @@ import subprocess
 import pytest
 import torch
 from conftest import weights
+from helpers import processes
 from mmengine.hooks import Hook
 
 from mmdualtoken.engine.checkpoint import is_complete, latest_checkpoint
@@ -183,16 +184,9 @@ def test_resumable_batch_sampler_tags_and_skips():
 
 def children() -> list:
     """The pids of this process's children (its dataloader workers)."""
-    found = []
-    for entry in os.listdir('/proc'):
-        try:
-            with open(f'/proc/{entry}/stat') as f:
-                ppid = int(f.read().rsplit(')', 1)[1].split()[1])
-        except (OSError, IndexError, ValueError):
-            continue
-        if ppid == os.getpid():
-            found.append(int(entry))
-    return found
+    return [
+        pid for pid, fields, _ in processes() if int(fields[1]) == os.getpid()
+    ]
 
 
 class SignalAt(Hook):

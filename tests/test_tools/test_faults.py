@@ -9,7 +9,7 @@ import time
 import pytest
 import torch
 from helpers import (CLS_DEMO, REPO, RETINANET_DEMO, SEG_DEMO, make_toy,
-                     run_tool)
+                     processes, run_tool)
 
 from mmdualtoken.engine.checkpoint import latest_checkpoint
 
@@ -41,19 +41,12 @@ checkpoint_hook.AtomicLocalBackend.put = put
 
 
 def processes_running(config) -> list:
-    """Pids of live processes whose command line names ``config``."""
-    found = []
-    for entry in os.listdir('/proc'):
-        try:
-            with open(f'/proc/{entry}/cmdline', 'rb') as f:
-                cmdline = f.read()
-            with open(f'/proc/{entry}/stat') as f:
-                zombie = f.read().rsplit(')', 1)[1].split()[0] == 'Z'
-        except (OSError, IndexError):
-            continue
-        if str(config).encode() in cmdline and not zombie:
-            found.append(int(entry))
-    return found
+    """Pids of live (not zombie) processes whose command line names
+    ``config``."""
+    return [
+        pid for pid, fields, cmdline in processes()
+        if str(config).encode() in cmdline and fields[0] != 'Z'
+    ]
 
 
 SHORT = [
