@@ -11,8 +11,9 @@ def relative_error(out, ref) -> float:
         ((a.float() - b).norm() / b.norm()).item() for a, b in zip(out, ref))
 
 
-@pytest.mark.parametrize('name',
-                         ['dualtoken-vit-s-backbone', 'dualtoken-vit-t'])
+@pytest.mark.parametrize(
+    'name',
+    ['dualtoken-vit-s-backbone', 'dualtoken-vit-t', 'dualtoken-vit-t-bn'])
 def test_no_graph_break_in_the_forward(name):
     """Dynamo captures the whole forward as one graph (the eager backend:
     capture is what breaks, not code generation, which cuda_checks.py
@@ -44,8 +45,9 @@ def test_compiled_training_step_matches_eager():
         torch.testing.assert_close(graph, eager, atol=1e-5, rtol=1e-4)
 
 
-@pytest.mark.parametrize('name',
-                         ['dualtoken-vit-s-backbone', 'dualtoken-vit-t'])
+@pytest.mark.parametrize(
+    'name',
+    ['dualtoken-vit-s-backbone', 'dualtoken-vit-t', 'dualtoken-vit-t-bn'])
 @pytest.mark.parametrize('shape', [(224, 224), (96, 128)])
 def test_bf16_autocast_is_close_to_fp32(name, shape):
     """Also at a size where the global tokens are resized (the CPU has no
