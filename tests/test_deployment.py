@@ -38,8 +38,9 @@ def test_backbone_export_and_wrong_requests(tmp_path):
 def test_the_batchnorm_design_is_exported_with_its_norms_folded():
     from mmdualtoken.deployment import build_exportable
     from mmdualtoken.models.layers.norms import TokenBatchNorm
-    config = (REPO / 'configs/classification/speed/'
-              'dualtoken-vit-t-bn_8xb128_in1k.py')
+    config = (
+        REPO / 'configs/classification/speed/'
+        'dualtoken-vit-t-bn_8xb128_in1k.py')
     model = build_exportable(str(config), backbone_only=True)
     assert not any(isinstance(m, TokenBatchNorm) for m in model.modules())
     assert not model.training
