@@ -171,8 +171,9 @@ def deploy_form(model: nn.Module) -> nn.Module:
     try:
         from timm.utils.model import reparameterize_model
     except ImportError:  # ours alone
+        from mmdualtoken.models import DualTokenViT
         for module in model.modules():
-            if hasattr(module, 'switch_to_deploy'):
+            if isinstance(module, DualTokenViT):
                 module.switch_to_deploy()
         return model
     return reparameterize_model(model, inplace=True)

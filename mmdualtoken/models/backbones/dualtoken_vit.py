@@ -481,13 +481,9 @@ class DualTokenViT(BaseModule):
         mmpretrain's name for a model's inference form (its RepVGG and
         MobileOne have one). Call it after loading the trained weights; the
         folded model is for inference and export (its state dict has other
-        keys). With the paper's LayerNorms it changes nothing.
+        keys). With the paper's LayerNorms it changes nothing. In training
+        mode it raises (:func:`fold_norm`): call ``model.eval()`` first.
         """
-        if self.training:
-            raise ConfigError(
-                'switch_to_deploy() folds the running statistics of the '
-                'BatchNorms, which training mode does not use: call '
-                'model.eval() first.')
         for module in self.modules():
             if module is not self and hasattr(module, 'switch_to_deploy'):
                 module.switch_to_deploy()

@@ -88,6 +88,11 @@ def fold_norm(norm: nn.Module, *consumers: nn.Linear) -> nn.Module:
     if not isinstance(norm, TokenBatchNorm):
         return norm
     bn = norm.bn
+    if bn.training:
+        raise ConfigError(
+            'switch_to_deploy() folds the running statistics of the '
+            'BatchNorms, which training mode does not use: call '
+            'model.eval() first.')
     if bn.running_var is None:
         raise ConfigError('A BatchNorm without running statistics '
                           '(track_running_stats=False) cannot be folded.')
