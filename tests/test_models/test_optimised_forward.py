@@ -7,14 +7,15 @@ CPU optimisations (no cache blocking, no BatchNorm folding, channels-first
 stem). Loading those weights strictly also shows that parameter names did
 not change.
 """
+import re
 from pathlib import Path
 
 import pytest
 import torch
 
+import mmdualtoken.models
 from mmdualtoken.models import DualTokenViT
-from mmdualtoken.models.backbones import dualtoken_vit
-from mmdualtoken.models.layers import cache_blocking, feed_forward
+from mmdualtoken.models.layers import execution
 
 REFERENCE = Path(__file__).parents[1] / 'data' / 'reference_forward.pth'
 
@@ -32,10 +33,9 @@ def test_outputs_match_the_unoptimised_reference(reference, variant, mode,
     several blocks of rows and the stem one image at a time; and the code
     that a compiled or exported graph runs (no blocking, no folding)."""
     if mode == 'small_blocks':
-        monkeypatch.setattr(cache_blocking, 'CACHE_BLOCK_BYTES', 1024)
+        monkeypatch.setattr(execution, 'CACHE_BLOCK_BYTES', 1024)
     elif mode == 'graph':
-        for module in (cache_blocking, dualtoken_vit, feed_forward):
-            monkeypatch.setattr(module, 'capturing_graph', lambda: True)
+        monkeypatch.setattr(execution, 'capturing_graph', lambda: True)
     saved = reference[variant]
     model = DualTokenViT(saved['arch'], out_indices=(0, 1, 2))
     model.load_state_dict(saved['state_dict'])
@@ -62,7 +62,7 @@ def test_blocked_layers_keep_gradients_and_training_statistics(monkeypatch):
         return {k: p.grad.clone() for k, p in model.named_parameters()}
 
     plain = grads()
-    monkeypatch.setattr(cache_blocking, 'CACHE_BLOCK_BYTES', 1024)
+    monkeypatch.setattr(execution, 'CACHE_BLOCK_BYTES', 1024)
     blocked = grads()
     for name, grad in plain.items():
         error = (blocked[name] - grad).norm() / grad.norm().clamp(min=1e-30)
@@ -72,7 +72,7 @@ def test_blocked_layers_keep_gradients_and_training_statistics(monkeypatch):
 
 
 def test_apply_by_rows_and_images_are_exact(monkeypatch):
-    monkeypatch.setattr(cache_blocking, 'CACHE_BLOCK_BYTES', 512)
+    monkeypatch.setattr(execution, 'CACHE_BLOCK_BYTES', 512)
     x = torch.randn(3, 10, 11, 8)
     mlp = torch.nn.Sequential(
         torch.nn.Linear(8, 32), torch.nn.GELU(), torch.nn.Linear(32, 5))
@@ -83,13 +83,34 @@ def test_apply_by_rows_and_images_are_exact(monkeypatch):
         return mlp(rows)
 
     with torch.no_grad():
-        out = cache_blocking.apply_by_rows(counted, x, hidden_dims=32)
+        out = execution.apply_by_rows(counted, x, hidden_dims=32)
         torch.testing.assert_close(out, mlp(x), atol=1e-6, rtol=1e-6)
         assert out.shape == (3, 10, 11, 5) and len(calls) > 1
         assert max(calls) == 512 // (32 * 4)
-        images = cache_blocking.apply_by_images(
-            lambda b: b * 2, x, image_bytes=1024)
+        doubled = []
+        double = torch.nn.Module()
+        double.forward = lambda b: doubled.append(len(b)) or b * 2
+        images = execution.apply_by_images(double.eval(), x, image_bytes=1024)
         torch.testing.assert_close(images, x * 2)
+        assert doubled == [1, 1, 1]
+        doubled.clear()
+        execution.apply_by_images(double.train(), x, image_bytes=1024)
+        assert doubled == [3]
+
+
+MODE_QUESTIONS = re.compile(r'is_compiling|is_tracing|is_scripting|'
+                            r'is_in_onnx_export|is_exporting|capturing_graph'
+                            r'|exporting_graph|device\.type')
+
+
+def test_only_the_execution_module_asks_which_mode_a_forward_runs_in():
+    """The layers write the paper's maths once; eager-CPU, compiled and
+    exported forms are decided in models/layers/execution.py alone."""
+    package = Path(mmdualtoken.models.__file__).parent
+    asking = sorted(
+        str(path.relative_to(package)) for path in package.rglob('*.py')
+        if MODE_QUESTIONS.search(path.read_text()))
+    assert asking == ['layers/execution.py']
 
 
 def test_the_token_mixing_mlp_nothing_reads_is_not_computed():

@@ -16,21 +16,13 @@ from mmdualtoken.registry import MODELS
 from ..layers import DualTokenBlock
 from ..layers.attention import (resize_token_grid, to_channels_first,
                                 to_channels_last)
-from ..layers.cache_blocking import apply_by_images, capturing_graph
+from ..layers.execution import apply_by_images, conv_norm
 from ..layers.norms import build_token_norm, fold_norm
 
 
 class ConvNormAct(nn.Sequential):
     """3x3 conv (no bias), norm and activation, as ``nn.Sequential`` (so the
-    parameter names are ``0.weight``, ``1.weight``...).
-
-    In eager eval mode a BatchNorm is folded into the convolution: the map
-    is written once instead of twice (the same result up to rounding). In
-    training the norm runs as usual, so batch statistics and SyncBN work.
-    A compiled or exported graph keeps the norm too: the compiler fuses it
-    with the activation, while folding would recompute the folded weights
-    in every call (7 of the stem's 22 inductor kernels).
-    """
+    parameter names are ``0.weight``, ``1.weight``...)."""
 
     def __init__(self, in_channels: int, out_channels: int, stride: int,
                  groups: int, norm_cfg: dict, act_cfg: dict):
@@ -48,18 +40,7 @@ class ConvNormAct(nn.Sequential):
 
     def forward(self, x: Tensor) -> Tensor:
         conv, norm, act = self
-        if (self.training or capturing_graph()
-                or not isinstance(norm, _BatchNorm)
-                or norm.running_var is None):
-            return super().forward(x)
-        scale = (norm.running_var + norm.eps).rsqrt()
-        shift = -norm.running_mean * scale
-        if norm.affine:
-            scale = scale * norm.weight
-            shift = shift * norm.weight + norm.bias
-        return act(
-            conv._conv_forward(x, conv.weight * scale.view(-1, 1, 1, 1),
-                               shift))
+        return act(conv_norm(conv, norm, x))
 
 
 class ConvStem(BaseModule):
@@ -102,14 +83,11 @@ class ConvStem(BaseModule):
         # Channels-last memory: depthwise convs run 2-3x faster on it (CPU),
         # and the permute to (B, H, W, C) below is then free.
         x = x.contiguous(memory_format=torch.channels_last)
-        if self.training or capturing_graph():
-            x = self.convs(x)
-        else:
-            # Each image alone in eval mode (BatchNorm with running stats).
-            height, width = (math.ceil(size / 2) for size in x.shape[-2:])
-            x = apply_by_images(
-                self.convs, x, self.convs[0][0].out_channels * height * width *
-                x.element_size())
+        # The widest map is the first conv's, at stride 2.
+        height, width = ((size + 1) // 2 for size in x.shape[-2:])
+        x = apply_by_images(
+            self.convs, x,
+            self.convs[0][0].out_channels * height * width * x.element_size())
         return self.norm(to_channels_last(self.proj(x)))
 
 
@@ -386,11 +364,12 @@ class DualTokenViT(BaseModule):
         super().init_weights()
 
     def _check_pretrained(self, checkpoint: str, prefix: Optional[str]):
-        from mmengine.runner.checkpoint import _load_checkpoint
+        from mmengine.runner import CheckpointLoader
 
         from mmdualtoken.engine.checkpoint import weights_of
         state = weights_of(
-            _load_checkpoint(checkpoint, map_location='cpu'), prefix or '')
+            CheckpointLoader.load_checkpoint(checkpoint, map_location='cpu'),
+            prefix or '')
         expected = self.state_dict()
         fitting = [
             k for k, v in expected.items()

@@ -4,7 +4,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from .cache_blocking import exporting_graph
+from .execution import same_size
 
 
 def multi_head_attention(query: Tensor,
@@ -59,7 +59,7 @@ def resize_token_grid(grid: Tensor, size: tuple) -> Tensor:
     Returns:
         Tensor: Tokens of shape (B, h', w', C).
     """
-    if not exporting_graph() and tuple(grid.shape[1:3]) == tuple(size):
+    if same_size(grid.shape[1:3], size):
         return grid
     # The CPU has no antialiased resize in half precision (bf16 autocast):
     # those grids are resized in float32.

@@ -6,7 +6,7 @@ from mmengine.model import BaseModule
 from torch import Tensor, nn
 
 from .attention import to_channels_first, to_channels_last
-from .cache_blocking import apply_by_rows
+from .execution import apply_by_rows
 from .norms import build_token_norm, fold_norm
 
 

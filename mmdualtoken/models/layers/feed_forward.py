@@ -4,7 +4,7 @@ from mmcv.cnn import build_activation_layer
 from mmengine.model import BaseModule
 from torch import Tensor, nn
 
-from .cache_blocking import apply_by_rows, capturing_graph
+from .execution import apply_by_rows, linear_of_one_token
 from .norms import build_token_norm, fold_norm
 
 
@@ -43,13 +43,12 @@ class BiDimensionalAttention(BaseModule):
     def forward(self, x: Tensor) -> Tensor:
         """x: (B, N, C) -> (B, N, C)."""
         normed = self.norm(x)
-        # The channel gate's two layers act on one token per image: in a
-        # compiled graph, weighted sums fused with the mean before them
-        # instead of matrix products of B rows.
+        # The channel gate's two layers act on one token per image.
         global_feat = self.act(
-            _weighted_sum(normed.mean(1, keepdim=True), self.global_reduce))
-        channel_gate = _weighted_sum(global_feat,
-                                     self.channel_select).sigmoid()
+            linear_of_one_token(self.global_reduce,
+                                normed.mean(1, keepdim=True)))
+        channel_gate = linear_of_one_token(self.channel_select,
+                                           global_feat).sigmoid()
         # spatial_select([local; global]) with its weight split in two: the
         # global half is one value per image, so the (B, N, 2 * C / 4)
         # concatenation is never built. Each half has one output, so it is
@@ -66,16 +65,6 @@ class BiDimensionalAttention(BaseModule):
         """Folds a BatchNorm into both reductions (:func:`fold_norm`; the
         mean before the global one is linear)."""
         self.norm = fold_norm(self.norm, self.global_reduce, self.local_reduce)
-
-
-def _weighted_sum(x: Tensor, linear: nn.Linear) -> Tensor:
-    """``linear(x)`` for x of shape (B, 1, C_in): in a captured graph as
-    one broadcast product summed over C_in, which fuses; eagerly as the
-    layer itself, one call instead of five."""
-    if not capturing_graph():
-        return linear(x)
-    product = x.transpose(1, 2) * linear.weight.t()  # (B, C_in, C_out)
-    return product.sum(1, keepdim=True) + linear.bias
 
 
 class BiAttentionFFN(BaseModule):

@@ -55,9 +55,12 @@ def build_token_norm(cfg: Optional[dict], dims: int) -> nn.Module:
         return nn.LayerNorm(dims, **cfg)
     try:
         norm = build_norm_layer(cfg, dims)[1]
-    except (KeyError, TypeError) as error:
-        raise ConfigError(f'block_norm_cfg={cfg!r}: {error}; use '
-                          f"dict(type='LN') or dict(type='BN').") from None
+    except (KeyError, TypeError, AssertionError) as error:
+        # mmcv asserts what GroupNorm needs (num_groups) without a message.
+        reason = str(error) or 'mmcv cannot build it'
+        raise ConfigError(f'block_norm_cfg={cfg!r}: {reason}. The blocks take '
+                          f"dict(type='LN') (the paper's) or dict(type='BN') "
+                          f"/ dict(type='SyncBN').") from None
     if not isinstance(norm, _BatchNorm):
         raise ConfigError(f'block_norm_cfg={cfg!r} is neither LayerNorm nor '
                           f"a BatchNorm: use dict(type='LN') (the paper's) "
