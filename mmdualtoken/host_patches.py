@@ -25,12 +25,12 @@ place. Checked on mmengine 0.10.6 and 0.10.7 with torch 2.11 to 2.14.
    SIGTERM from any process but their parent kills them. torchrun and
    Slurm signal a rank's whole process group, so the workers died and took
    the run down before :class:`~mmdualtoken.engine.PreemptionHook` could
-   save. Once a ``PreemptionHook`` exists, workers started after it move
-   to a process group of their own (``torch.utils.data._utils.
-   signal_handling._set_worker_signal_handlers``, which the worker loop
-   calls, then also calls ``os.setpgid(0, 0)``): a signal to the rank's
-   group no longer reaches them, while their parent still stops them by
-   pid, and they still end when it dies. DataLoader has no public way to
+   save. Dataloader workers move to a process group of their own
+   (``torch.utils.data._utils.signal_handling.
+   _set_worker_signal_handlers``, which the worker loop calls, then also
+   calls ``os.setpgid(0, 0)``): a signal to the rank's group no longer
+   reaches them, while their parent still stops them by pid, and they
+   still end when it dies. DataLoader has no public way to
    this: its ``worker_init_fn`` is mmengine's, which seeds the workers.
 
 4. **``None`` turns off any default hook.** mmengine's
@@ -277,8 +277,9 @@ def default_hooks_off_by_none() -> None:
 
 
 def apply() -> None:
-    """What ``import mmdualtoken`` runs (idempotent)."""
+    """What ``import mmdualtoken`` runs, once per process (idempotent)."""
     allow_mmengine_checkpoint_types()
     use_safe_loading(os.environ.get('MMDUALTOKEN_SAFE_LOADING', '1') != '0')
     register_config_package()
+    dataloader_workers_in_own_group()
     default_hooks_off_by_none()

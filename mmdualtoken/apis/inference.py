@@ -38,8 +38,8 @@ def init_model(config: str,
     from mmengine.registry import MODELS, init_default_scope
 
     import mmdualtoken  # noqa: F401  (mmdualtoken:: bases, safe loading)
-    from mmdualtoken.engine.config import read_config, set_pretrained
-    from mmdualtoken.engine.runs import load_weights_strictly
+    from mmdualtoken.engine.checkpoint import load_weights_strictly
+    from .config import read_config, set_pretrained
     cfg = read_config(config)
     if cfg_options:
         cfg.merge_from_dict(cfg_options)

@@ -1,67 +1,39 @@
-"""Reading a config for a run, and the checks that stop a run that cannot
-work before it starts.
+"""What our tools do to a config before a run, and what the hosts' tools
+do not: the user's ``--cfg-options`` merged (a dict replacing a non-dict,
+schedules following a changed run length, optimizer settings given on
+resume), the config adapted to a machine without CUDA, and the checks that
+stop a run that cannot work before it starts.
 
 The config's ``default_scope`` (``mmpretrain``, ``mmdet`` or ``mmseg``)
 decides which task library runs; everything here works for all three. What
 a run does (how it saves, seeds, checks its data) is declared by the config
-itself (our ``configs/_base_``); the only changes made here follow the
-machine (:func:`adapt_to_machine`) or the user's own overrides, and each is
-reported in one line.
+itself (our ``configs/_base_``, whose hooks do the same under the hosts'
+tools); each change made here is reported in one line.
 """
-import ast
 import copy
 import difflib
 import inspect
-import logging
 import os
 import os.path as osp
 from typing import Iterable, List, Optional
 
 import torch
 from mmengine.config import Config
-from mmengine.logging import print_log
 from mmengine.registry import (DATA_SAMPLERS, DATASETS, HOOKS, LOOPS, METRICS,
                                MODELS, OPTIM_WRAPPERS, OPTIMIZERS,
                                PARAM_SCHEDULERS, TRANSFORMS, VISUALIZERS,
                                DefaultScope)
 
+from mmdualtoken.apis.config import (backbone_checkpoint, read_config, say,
+                                     set_pretrained)
 from mmdualtoken.errors import ConfigError
 
 TASK_SCOPES = ('mmpretrain', 'mmdet', 'mmseg')
-# What our bases declare (configs/_base_), by default_hooks key.
-PROTECTIONS = dict(
-    checkpoint='mmdualtoken.AtomicCheckpointHook',
-    exact_resume='mmdualtoken.ExactResumeHook',
-    dataset_check='mmdualtoken.DatasetCheckHook',
-    preemption='mmdualtoken.PreemptionHook',
-    divergence='mmdualtoken.DivergenceHook',
-    work_dir_lock='mmdualtoken.WorkDirLockHook')
-
-
-def say(message: str) -> None:
-    """One line to the current logger (the console before a run starts)."""
-    print_log(message, 'current', logging.WARNING)
-
-
-def read_config(path: str) -> Config:
-    """``Config.fromfile``, with a missing file and syntax errors named by
-    file and line (mmengine reports them as in ``<unknown>``)."""
-    if not osp.isfile(path):
-        raise ConfigError(
-            f'Config {path!r} does not exist; pass a file under configs/.')
-    try:
-        return Config.fromfile(path)
-    except SyntaxError as error:
-        try:
-            with open(path) as f:
-                ast.parse(f.read(), path)
-        except SyntaxError as located:
-            error = located
-            where = f'{path}, line {located.lineno}'
-        else:
-            where = f'a _base_ file of {path}, line {error.lineno}'
-        raise ConfigError(f'Syntax error in {where}: {error.msg}: '
-                          f'{(error.text or "").strip()}') from None
+# The hooks our runtime bases declare, in the one file that declares them
+# (shipped in the package, as the configs are).
+PROTECTIONS_FILE = osp.join(
+    osp.dirname(osp.dirname(osp.abspath(__file__))), '.mim', 'configs',
+    '_base_', 'run_protections.py')
 
 
 def load_config(path: str,
@@ -176,45 +148,18 @@ def _check_option_key(node, key: str) -> None:
 def _replacing_non_dicts(cfg: Config, options: dict) -> dict:
     """A dict option for a key whose value is not a dict (e.g. an
     ``init_cfg`` of None) replaces it, where mmengine would refuse to
-    merge."""
+    merge. mmengine drops ``_delete_`` only where the key exists: a new
+    key gets the dict as it is."""
     replaced = dict(options)
     for key, value in options.items():
+        *parents, name = key.split('.')
         node = cfg.to_dict()
-        for part in key.split('.'):
+        for part in parents:
             node = node.get(part) if isinstance(node, dict) else None
-        if isinstance(value, dict) and not isinstance(node, dict):
+        if (isinstance(value, dict) and isinstance(node, dict) and name in node
+                and not isinstance(node[name], dict)):
             replaced[key] = {**value, '_delete_': True}
     return replaced
-
-
-def _backbone_checkpoint(cfg: Config) -> Optional[dict]:
-    """The backbone's ``Pretrained`` init config, if it has one."""
-    init_cfg = cfg.model.get('backbone', {}).get('init_cfg')
-    if isinstance(init_cfg, dict) and init_cfg.get('type') == 'Pretrained':
-        return init_cfg
-    return None
-
-
-def set_pretrained(cfg: Config, checkpoint: Optional[str]) -> None:
-    """Applies ``--cfg-options pretrained=...`` to the backbone.
-
-    Configs name the ImageNet checkpoint once, as the top-level variable
-    ``pretrained``, which mmengine substitutes when it reads the file; a
-    later override of the variable alone would change nothing. ``None``
-    trains the backbone from scratch, with its BatchNorm statistics learnt
-    (``norm_eval=False``) since there are no pretrained ones to keep.
-    """
-    init_cfg = _backbone_checkpoint(cfg)
-    if init_cfg is None:
-        return
-    if checkpoint is not None:
-        init_cfg.checkpoint = checkpoint
-        return
-    cfg.model.backbone.init_cfg = None
-    if 'norm_eval' in cfg.model.backbone:
-        cfg.model.backbone.norm_eval = False
-    say('pretrained=None: the backbone trains from scratch (norm_eval=False).'
-        ' Expect far lower accuracy than from the ImageNet checkpoint.')
 
 
 def _schedule_length(cfg: Config) -> tuple:
@@ -265,6 +210,34 @@ def _scale_scheduler(scheduler: dict, factor: float) -> bool:
     return scaled
 
 
+def apply_on_resume(cfg: Config, options: dict) -> None:
+    """Makes the ``--cfg-options`` that a resumed run would ignore count:
+    optimizer settings (``optim_wrapper.optimizer.*``) are applied to the
+    checkpoint's optimizer and schedules
+    (:class:`~mmdualtoken.engine.OptimizerOverrideHook`); a changed
+    ``param_scheduler``, which the checkpoint's schedulers replace, stops
+    the run."""
+    prefix = 'optim_wrapper.optimizer'
+    keys = set()
+    for key, value in options.items():
+        if key.split('.')[0] == 'param_scheduler':
+            raise ConfigError(
+                f'--cfg-options {key} with --resume: a resumed run continues '
+                f'the parameter schedulers of its checkpoint, which would '
+                f'replace this change. Start a new run from the checkpoint\'s '
+                f'weights to train with other schedules (--cfg-options '
+                f'load_from=CKPT, without --resume).')
+        if key == prefix and isinstance(value, dict):
+            keys.update(value)
+        elif key.startswith(prefix + '.'):
+            keys.add(key[len(prefix) + 1:].split('.')[0])
+    if keys:
+        cfg.custom_hooks = [
+            *(cfg.get('custom_hooks') or []),
+            dict(type='mmdualtoken.OptimizerOverrideHook', keys=sorted(keys))
+        ]
+
+
 def check_values(cfg: Config) -> None:
     """Stops on values that would train nothing or fail deep inside."""
     loop = cfg.get('train_cfg') or {}
@@ -289,7 +262,7 @@ def check_values(cfg: Config) -> None:
 def check_pretrained(cfg: Config, config_path: str) -> None:
     """Stops before any work when the backbone's ImageNet checkpoint is a
     local file that does not exist, and says the ways forward."""
-    init_cfg = _backbone_checkpoint(cfg)
+    init_cfg = backbone_checkpoint(cfg)
     if init_cfg is None:
         return
     checkpoint = init_cfg.get('checkpoint')
@@ -366,11 +339,13 @@ def check_datasets(cfg: Config, splits: Iterable[str]) -> None:
 
 
 def missing_protections(cfg: Config) -> List[str]:
-    """The hooks of our bases that a config does not declare."""
+    """The hooks of our bases (``configs/_base_/run_protections.py``) that a
+    config does not declare."""
+    protections = Config.fromfile(PROTECTIONS_FILE).run_protections
     hooks = cfg.get('default_hooks') or {}
     return [
-        name for name, kind in PROTECTIONS.items()
-        if (hooks.get(name) or {}).get('type') != kind
+        name for name, hook in protections.items()
+        if (hooks.get(name) or {}).get('type') != hook.type
     ]
 
 

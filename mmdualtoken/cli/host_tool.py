@@ -35,7 +35,7 @@ def host_tool_path(host: str, tool: str) -> str:
 
 def host_of(config: str) -> str:
     """The task library a config of ours runs under (its default scope)."""
-    from mmdualtoken.engine.config import read_config
+    from mmdualtoken.apis.config import read_config
     return read_config(config).get('default_scope')
 
 

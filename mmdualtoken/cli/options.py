@@ -66,8 +66,3 @@ def add_common_args(parser: argparse.ArgumentParser) -> None:
 def set_local_rank(local_rank: int) -> None:
     """Exports LOCAL_RANK as the OpenMMLab tools do for old launchers."""
     os.environ.setdefault('LOCAL_RANK', str(local_rank))
-
-
-def is_first_process() -> bool:
-    """Rank 0 (or no launcher), before any process group exists."""
-    return os.environ.get('RANK', os.environ.get('SLURM_PROCID', '0')) == '0'

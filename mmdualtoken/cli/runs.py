@@ -1,10 +1,12 @@
 """Training and testing a config, as ``tools/train.py`` and
 ``tools/test.py`` do, with the checks that must happen around mmengine's
 runner: which checkpoint a resume continues from, whether a checkpoint fits
-the model, and what an empty dataset is called."""
+the model (:mod:`mmdualtoken.engine.checkpoint`), and what an empty dataset
+is called."""
 import contextlib
+import json
 import os.path as osp
-from typing import Iterator
+from typing import Iterator, Optional
 
 import torch
 import torch.distributed as torch_dist
@@ -12,13 +14,14 @@ from mmengine.config import Config
 from mmengine.dist import is_main_process
 from mmengine.registry import DATASETS, RUNNERS, DefaultScope
 from mmengine.runner import Runner
-from mmengine.runner.checkpoint import _load_checkpoint
-from torch import nn
 
+from mmdualtoken.apis.config import say
 from mmdualtoken.datasets.checks import no_samples_message
+from mmdualtoken.engine.checkpoint import (check_checkpoint_fits, is_complete,
+                                           latest_checkpoint,
+                                           load_weights_strictly)
 from mmdualtoken.errors import CheckpointError, DataError
-from .checkpoint import is_complete, latest_checkpoint, weights_of
-from .config import innermost_datasets, say
+from .config import innermost_datasets
 
 
 def build_runner(cfg: Config) -> Runner:
@@ -64,80 +67,40 @@ def resume_checkpoint(resume: str, work_dir: str) -> str:
     return checkpoint
 
 
-def _mismatches(model: nn.Module, state: dict) -> tuple:
-    while hasattr(model, 'module'):  # DDP and TTA wrappers
-        model = model.module
-    expected = model.state_dict()
-    missing = sorted(set(expected) - set(state))
-    unexpected = sorted(set(state) - set(expected))
-    mismatched = sorted(
-        f'{k} {tuple(state[k].shape)} vs {tuple(expected[k].shape)}'
-        for k in set(state) & set(expected)
-        if state[k].shape != expected[k].shape)
-    return expected, missing, unexpected, mismatched
-
-
-def _summary(kind: str, names: list) -> str:
-    shown = ', '.join(names[:5]) + (', ...' if len(names) > 5 else '')
-    return f'{len(names)} {kind}: {shown}'
-
-
-def _misfit_error(checkpoint: str, missing, unexpected,
-                  mismatched) -> CheckpointError:
-    problems = [
-        _summary(kind, names)
-        for kind, names in [('missing keys',
-                             missing), ('unexpected keys', unexpected),
-                            ('shape mismatches (checkpoint vs model)',
-                             mismatched)] if names
-    ]
-    return CheckpointError(
-        f'{checkpoint} does not fit the model of this config: ' +
-        '; '.join(problems) + '. Is it a checkpoint of this config\'s '
-        'variant and task (e.g. T vs S, a classifier vs a detector)?')
-
-
-def check_checkpoint_fits(model: nn.Module,
-                          checkpoint: str,
-                          exact: bool,
-                          max_mismatch: float = 0.1) -> None:
-    """Stops before training when ``load_from`` or ``--resume`` names a
-    checkpoint of another model: a resume must fit exactly, ``load_from``
-    may miss or reshape at most ``max_mismatch`` of the model's weights (a
-    new head), as the backbone's ``Pretrained`` check allows."""
-    state = weights_of(_load_checkpoint(checkpoint, map_location='cpu'))
-    expected, missing, unexpected, mismatched = _mismatches(model, state)
-    unfit = (len(missing) + len(mismatched)) / max(len(expected), 1)
-    if (exact and (missing or mismatched)) or unfit > max_mismatch:
-        raise _misfit_error(checkpoint, missing, unexpected, mismatched)
-
-
-def load_weights_strictly(model: nn.Module, checkpoint: str) -> None:
-    """Loads a checkpoint that must fit the model exactly.
-
-    Accepts what mmengine's loader accepts (local paths, URLs,
-    ``open-mmlab://``-style prefixes) holding a state dict, as is or under
-    ``state_dict`` or ``model``, with or without ``module.`` prefixes. Any
-    missing, unexpected or mis-shaped key stops with a short summary, as a
-    test of the wrong weights would only print chance-level metrics.
-    """
-    state = weights_of(_load_checkpoint(checkpoint, map_location='cpu'))
-    _, missing, unexpected, mismatched = _mismatches(model, state)
-    if missing or unexpected or mismatched:
-        raise _misfit_error(checkpoint, missing, unexpected, mismatched)
-    while hasattr(model, 'module'):
-        model = model.module
-    model.load_state_dict(state)
+def _unreadable_json(cfg: Config) -> Optional[DataError]:
+    """The error of the first annotation file of the config that is not
+    JSON (read again only once a dataset failed on one)."""
+    for key, dataset in innermost_datasets(cfg, ('train', 'val', 'test')):
+        path = osp.join(
+            dataset.get('data_root') or '',
+            dataset.get('ann_file') or '')
+        if not path.endswith('.json') or not osp.isfile(path):
+            continue
+        try:
+            with open(path) as f:
+                json.load(f)
+        except (ValueError, UnicodeDecodeError) as error:
+            return DataError(
+                f'{key}.ann_file: {path} is not a JSON file ({error}). Is it '
+                f'cut short or another format? Put the COCO annotation file '
+                f'there, or name it with --cfg-options {key}.ann_file=...')
+    return None
 
 
 @contextlib.contextmanager
-def empty_datasets_named(cfg: Config) -> Iterator[None]:
-    """Names the dataset that has no samples when mmengine fails on it
-    while building it (``np.concatenate`` of nothing, in its
-    serialisation): each dataset of the config is built again without
-    serialisation to find it."""
+def dataset_errors_named(cfg: Config) -> Iterator[None]:
+    """Names the file behind a dataset that fails while it is built: an
+    annotation file that is not JSON (mmdet's COCO reader names none), or a
+    dataset with no samples (mmengine fails on it with ``np.concatenate``
+    of nothing, in its serialisation; each dataset of the config is built
+    again without serialisation to find it)."""
     try:
         yield
+    except json.JSONDecodeError:
+        unreadable = _unreadable_json(cfg)
+        if unreadable is None:
+            raise
+        raise unreadable from None
     except ValueError as error:
         if 'need at least one array to concatenate' not in str(error):
             raise
@@ -161,7 +124,7 @@ def train(cfg: Config) -> None:
     if cfg.get('load_from'):
         check_checkpoint_fits(runner.model, cfg.load_from,
                               bool(cfg.get('resume')))
-    with empty_datasets_named(cfg):
+    with dataset_errors_named(cfg):
         runner.train()
 
 
@@ -171,6 +134,6 @@ def evaluate(cfg: Config, checkpoint: str) -> dict:
     cfg.load_from = None  # loaded strictly below, once the model exists
     runner = build_runner(cfg)
     load_weights_strictly(runner.model, checkpoint)
-    with empty_datasets_named(cfg):
+    with dataset_errors_named(cfg):
         metrics = runner.test()
     return metrics if is_main_process() else {}

@@ -13,13 +13,14 @@ from typing import List, Optional
 
 from mmengine.dist import is_main_process
 
+from mmdualtoken.apis.config import say
 from mmdualtoken.engine.checkpoint_hook import write_atomically
-from mmdualtoken.engine.config import check_datasets, load_config, say
-from mmdualtoken.engine.runs import evaluate
 from mmdualtoken.errors import CheckpointError
 from . import run
+from .config import check_datasets, load_config
 from .host_tool import host_of, run_host_tool
 from .options import add_common_args, set_local_rank
+from .runs import evaluate
 
 METRICS_HEADER = 'Test metrics:'
 METRICS_FILE = 'metrics.json'

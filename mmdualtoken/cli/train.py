@@ -5,14 +5,14 @@ from typing import List, Optional
 
 import torch
 
-from mmdualtoken.engine.config import (check_datasets, check_pretrained,
-                                       load_config, missing_protections, say)
+from mmdualtoken.apis.config import say
 from mmdualtoken.engine.preemption import started_by_slurm_requeue
-from mmdualtoken.engine.runs import resume_checkpoint, train
-from mmdualtoken.engine.work_dir_lock import lock_work_dir
 from mmdualtoken.errors import ConfigError
 from . import run
-from .options import add_common_args, is_first_process, set_local_rank
+from .config import (apply_on_resume, check_datasets, check_pretrained,
+                     load_config, missing_protections)
+from .options import add_common_args, set_local_rank
+from .runs import resume_checkpoint, train
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -85,8 +85,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     if resume is not None:
         cfg.resume = True
         cfg.load_from = resume_checkpoint(resume, cfg.work_dir)
-    if is_first_process():
-        lock_work_dir(cfg.work_dir, resume is not None)
+        apply_on_resume(cfg, args.cfg_options or {})
     train(cfg)
 
 

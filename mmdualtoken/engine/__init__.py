@@ -3,6 +3,7 @@ user's work, exact resume, and the config checks of the tools."""
 from .checkpoint_hook import AtomicCheckpointHook, AtomicLocalBackend
 from .distributed import CPUDistributedDataParallel
 from .divergence import DivergenceHook
+from .optimizer_override import OptimizerOverrideHook
 from .preemption import PreemptionHook
 from .randomness import (ExactResumeHook, ResumableBatchSampler,
                          SeedAugmentation)
@@ -10,6 +11,7 @@ from .work_dir_lock import WorkDirLockHook
 
 __all__ = [
     'AtomicCheckpointHook', 'AtomicLocalBackend', 'CPUDistributedDataParallel',
-    'DivergenceHook', 'PreemptionHook', 'ExactResumeHook',
-    'ResumableBatchSampler', 'SeedAugmentation', 'WorkDirLockHook'
+    'DivergenceHook', 'OptimizerOverrideHook', 'PreemptionHook',
+    'ExactResumeHook', 'ResumableBatchSampler', 'SeedAugmentation',
+    'WorkDirLockHook'
 ]

@@ -1,4 +1,5 @@
-"""Reading checkpoints safely, and finding the one a run continues from.
+"""Reading checkpoints safely, finding the one a run continues from, and
+whether one fits a model.
 
 Since torch 2.6, ``torch.load`` refuses any global outside an allow-list
 (:func:`mmdualtoken.host_patches.allow_mmengine_checkpoint_types` adds the
@@ -16,6 +17,8 @@ from typing import IO, List, Optional, Tuple, Union
 
 import torch
 from mmengine.dist import get_dist_info
+from mmengine.runner import CheckpointLoader
+from torch import nn
 
 from mmdualtoken.errors import CheckpointError, UnsafeCheckpointError
 
@@ -157,3 +160,74 @@ def latest_checkpoint(work_dir: str) -> Tuple[Optional[str], List[str]]:
         if path not in skipped:
             skipped.append(path)
     return None, skipped
+
+
+# --- whether a checkpoint fits a model --------------------------------------
+
+
+def _mismatches(model: nn.Module, state: dict) -> tuple:
+    while hasattr(model, 'module'):  # DDP and TTA wrappers
+        model = model.module
+    expected = model.state_dict()
+    missing = sorted(set(expected) - set(state))
+    unexpected = sorted(set(state) - set(expected))
+    mismatched = sorted(
+        f'{k} {tuple(state[k].shape)} vs {tuple(expected[k].shape)}'
+        for k in set(state) & set(expected)
+        if state[k].shape != expected[k].shape)
+    return expected, missing, unexpected, mismatched
+
+
+def _summary(kind: str, names: list) -> str:
+    shown = ', '.join(names[:5]) + (', ...' if len(names) > 5 else '')
+    return f'{len(names)} {kind}: {shown}'
+
+
+def _misfit_error(checkpoint: str, missing, unexpected,
+                  mismatched) -> CheckpointError:
+    problems = [
+        _summary(kind, names)
+        for kind, names in [('missing keys',
+                             missing), ('unexpected keys', unexpected),
+                            ('shape mismatches (checkpoint vs model)',
+                             mismatched)] if names
+    ]
+    return CheckpointError(
+        f'{checkpoint} does not fit the model of this config: ' +
+        '; '.join(problems) + '. Is it a checkpoint of this config\'s '
+        'variant and task (e.g. T vs S, a classifier vs a detector)?')
+
+
+def check_checkpoint_fits(model: nn.Module,
+                          checkpoint: str,
+                          exact: bool,
+                          max_mismatch: float = 0.1) -> None:
+    """Stops before training when ``load_from`` or ``--resume`` names a
+    checkpoint of another model: a resume must fit exactly, ``load_from``
+    may miss or reshape at most ``max_mismatch`` of the model's weights (a
+    new head), as the backbone's ``Pretrained`` check allows."""
+    state = weights_of(
+        CheckpointLoader.load_checkpoint(checkpoint, map_location='cpu'))
+    expected, missing, unexpected, mismatched = _mismatches(model, state)
+    unfit = (len(missing) + len(mismatched)) / max(len(expected), 1)
+    if (exact and (missing or mismatched)) or unfit > max_mismatch:
+        raise _misfit_error(checkpoint, missing, unexpected, mismatched)
+
+
+def load_weights_strictly(model: nn.Module, checkpoint: str) -> None:
+    """Loads a checkpoint that must fit the model exactly.
+
+    Accepts what mmengine's loader accepts (local paths, URLs,
+    ``open-mmlab://``-style prefixes) holding a state dict, as is or under
+    ``state_dict`` or ``model``, with or without ``module.`` prefixes. Any
+    missing, unexpected or mis-shaped key stops with a short summary, as a
+    test of the wrong weights would only print chance-level metrics.
+    """
+    state = weights_of(
+        CheckpointLoader.load_checkpoint(checkpoint, map_location='cpu'))
+    _, missing, unexpected, mismatched = _mismatches(model, state)
+    if missing or unexpected or mismatched:
+        raise _misfit_error(checkpoint, missing, unexpected, mismatched)
+    while hasattr(model, 'module'):
+        model = model.module
+    model.load_state_dict(state)

@@ -26,7 +26,7 @@ import shutil
 from pathlib import Path
 from typing import List, Optional, Union
 
-from mmengine.dist import is_main_process
+from mmengine.dist import broadcast_object_list, is_main_process
 from mmengine.fileio import LocalBackend, register_backend
 from mmengine.hooks import CheckpointHook
 from mmengine.logging import print_log
@@ -155,14 +155,24 @@ class AtomicCheckpointHook(CheckpointHook):
       checkpoints that a kill left beyond ``max_keep_ckpts`` and those a
       signal wrote (:class:`~mmdualtoken.engine.PreemptionHook`) once a
       newer checkpoint exists.
+    - A new run (not ``resume``) in a folder that holds the checkpoints of
+      an earlier run stops before training: it would overwrite them as it
+      reaches their names. ``overwrite_earlier_run=True`` lets it.
     - A mistyped argument stops the run when the hook is built, not at
       the first save (``CheckpointHook`` passes unknown ones on).
 
     Checkpoints go to a local folder; with ``backend_args`` or an
     ``out_dir`` of another storage, the hook behaves as mmengine's.
+
+    Args:
+        overwrite_earlier_run (bool): Let a new run write over the
+            checkpoints an earlier run left in its folder. Defaults to
+            False.
+        *args, **kwargs: mmengine's ``CheckpointHook`` arguments.
     """
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, overwrite_earlier_run: bool = False, **kwargs):
+        self.overwrite_earlier_run = overwrite_earlier_run
         out_dir = kwargs.get('out_dir') or (args[4] if len(args) > 4 else None)
         self.atomic = (
             kwargs.get('backend_args') is None
@@ -185,10 +195,34 @@ class AtomicCheckpointHook(CheckpointHook):
         if not self.atomic:
             return
         self.file_backend.root = self.out_dir
+        self._refuse_to_overwrite(runner)
         self._forget_paths_outside(runner)
         if is_main_process():
             self._remove_leftovers(runner)
         self._flush(runner)
+
+    def _refuse_to_overwrite(self, runner) -> None:
+        """Stops a new run whose checkpoint names are taken by an earlier
+        run's files (every rank stops: rank 0 looks, all agree)."""
+        if self.overwrite_earlier_run or runner.cfg.get('resume'):
+            return
+        found = [None]
+        if is_main_process():
+            found[0] = sorted(
+                osp.relpath(path, self.out_dir)
+                for template in (self.filename_tmpl, PREEMPTED_TMPL)
+                for path in _steps_of(template, self.out_dir).values())
+        broadcast_object_list(found)
+        if found[0]:
+            shown = ', '.join(
+                found[0][:3]) + (', ...' if len(found[0]) > 3 else '')
+            raise CheckpointError(
+                f'{self.out_dir} holds the checkpoints of an earlier run '
+                f'({len(found[0])}: {shown}), which this new run would '
+                f'overwrite. Continue that run with --resume, start this one '
+                f'in another folder (--work-dir DIR), or let it overwrite '
+                f'them: --cfg-options '
+                f'default_hooks.checkpoint.overwrite_earlier_run=True.')
 
     def _forget_paths_outside(self, runner) -> None:
         """Drops the resumed ``best_ckpt`` paths outside the folder and any

@@ -70,15 +70,20 @@ class DivergenceHook(Hook):
     def _diverged(runner, iteration: int, bad: dict) -> TrainingDiverged:
         terms = ', '.join(f'{name}={value}' for name, value in bad.items())
         lr = [group[0] for group in runner.optim_wrapper.get_lr().values()][0]
-        pointer = osp.join(runner.work_dir, 'last_checkpoint')
-        last = open(pointer).read().strip() if osp.isfile(pointer) else None
-        kept = (f'the last good checkpoint, {last}, is kept'
-                if last else 'no checkpoint had been written yet')
+        # The checkpoint hook's record of this run's (or the run it resumed
+        # from) newest save: not a file another run left in the work dir.
+        last = runner.message_hub.get_info('last_ckpt')
+        if last and osp.isfile(last):
+            kept = (f'the last good checkpoint, {last}, is kept. Continue '
+                    f'from it with a lower lr: --resume --cfg-options '
+                    f'optim_wrapper.optimizer.lr={lr / 10:.3g}')
+        else:
+            kept = ('no checkpoint had been written yet. Try a lower lr '
+                    '(optim_wrapper.optimizer.lr)')
         return TrainingDiverged(
             f'Training diverged at iteration {iteration} (epoch '
             f'{runner.epoch + 1}): {terms}, lr {lr:.3g}. No checkpoint of '
-            f'this state was written; {kept}. Try a lower lr '
-            f'(optim_wrapper.optimizer.lr), gradient clipping '
+            f'this state was written; {kept}, gradient clipping '
             f'(optim_wrapper.clip_grad=dict(max_norm=1.0)) or training '
             f'without --amp. To train on regardless: '
             f'default_hooks.divergence=None.')

@@ -19,7 +19,6 @@ from mmengine.dist import all_reduce, get_dist_info, is_main_process
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
 
-from mmdualtoken import host_patches
 from mmdualtoken.errors import ConfigError, TrainingInterrupted
 from mmdualtoken.registry import HOOKS
 from .checkpoint_hook import ATOMIC_BACKEND, PREEMPTED_TMPL, write_atomically
@@ -85,9 +84,6 @@ class PreemptionHook(Hook):
         if threading.current_thread() is threading.main_thread():
             for signum in self.signals:
                 self._previous[signum] = signal.signal(signum, self._on_signal)
-        # torchrun and Slurm signal the rank's process group, which would
-        # kill its dataloader workers: they get a group of their own.
-        host_patches.dataloader_workers_in_own_group()
 
     def before_train(self, runner) -> None:
         self._training = True

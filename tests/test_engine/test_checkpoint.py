@@ -13,7 +13,7 @@ import torch
 from helpers import REPO, run_tool
 from mmengine.runner import CheckpointLoader
 
-from mmdualtoken.engine.runs import load_weights_strictly
+from mmdualtoken.engine.checkpoint import load_weights_strictly
 from mmdualtoken.errors import CheckpointError, UnsafeCheckpointError
 from mmdualtoken.models import DualTokenViT
 

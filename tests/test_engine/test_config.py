@@ -6,7 +6,7 @@ from mmengine.optim import build_optim_wrapper
 from mmengine.registry import PARAM_SCHEDULERS
 from torch import nn
 
-from mmdualtoken.engine.config import load_config
+from mmdualtoken.cli.config import load_config
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CLS_DEMO = osp.join(ROOT, 'configs/classification/demo',

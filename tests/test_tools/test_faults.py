@@ -188,7 +188,7 @@ def test_dist_train_rejects_bad_process_counts(tmp_path):
 
 
 def test_cpu_ddp_keeps_mmengine_wrapper_defaults():
-    from mmdualtoken.engine.config import load_config
+    from mmdualtoken.cli.config import load_config
     cfg = load_config(str(DEMO), launcher='pytorch')
     if not torch.cuda.is_available():
         assert cfg.model_wrapper_cfg.broadcast_buffers is False

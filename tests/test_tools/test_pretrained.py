@@ -3,8 +3,8 @@ when it is missing, and the ways forward working."""
 from helpers import REPO, run_tool
 from mmengine.config import Config
 
+from mmdualtoken.cli.config import load_config
 from mmdualtoken.cli.train import parse_args
-from mmdualtoken.engine.config import load_config
 
 MASK_RCNN = REPO / 'configs/detection/maskrcnn_dt_vit_1x.py'
 DEEPLAB = (

@@ -27,7 +27,7 @@ sys.path.insert(0, ROOT)
 from mmengine.config import DictAction
 from mmengine.registry import DATASETS, VISUALIZERS, init_default_scope
 
-from mmdualtoken.engine.config import read_config
+from mmdualtoken.apis.config import read_config
 
 
 def _plain_instances(instances) -> None:
