@@ -14,7 +14,13 @@ The model is :class:`~mmdualtoken.models.DualTokenViT` itself (the same
 parameter names) with LightViT's classifier head on top, as our mmpretrain
 classifier: ``neck`` (per-token Linear to 1280 + LayerNorm + GELU, mean over
 tokens) and ``head.fc``. A checkpoint of our mmpretrain classifier loads
-after :func:`from_mmpretrain`, which only drops the ``backbone.`` prefix.
+as timm's pretrained weights (:func:`checkpoint_filter_fn`, which only
+drops the ``backbone.`` prefix)::
+
+    model = timm.create_model(
+        'dualtoken_vit_s', pretrained=True,
+        pretrained_cfg_overlay=dict(file='epoch_300.pth'))
+
 ``features_only=True`` gives the stage maps (before any norm) at strides
 8, 16 and 32 (``out_indices``), at any size of at least 32 px. No
 pretrained weights are published yet.
@@ -26,14 +32,13 @@ from mmengine.model.weight_init import constant_init, trunc_normal_init
 from timm.data import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
 from timm.models import (build_model_with_cfg, generate_default_cfgs,
                          register_model)
-from timm.models._features import feature_take_indices
 from torch import Tensor, nn
 
 from .backbones import DualTokenViT
 from .layers.attention import to_channels_first
 from .necks import TokenProjectionNeck
 
-__all__ = ['TimmDualTokenViT', 'from_mmpretrain']
+__all__ = ['TimmDualTokenViT', 'checkpoint_filter_fn']
 
 
 class _ClassifierHead(nn.Module):
@@ -165,7 +170,7 @@ class TimmDualTokenViT(DualTokenViT):
         if output_fmt not in ('NCHW', 'NHWC'):
             raise ValueError(f"output_fmt must be 'NCHW' or 'NHWC', got "
                              f'{output_fmt!r}.')
-        take, last = feature_take_indices(len(self.stages), indices)
+        take, last = _take_indices(len(self.stages), indices)
         outs = self.stage_outputs(x,
                                   last if stop_early else len(self.stages) - 1)
         if norm and hasattr(self, 'norm2'):
@@ -183,7 +188,7 @@ class TimmDualTokenViT(DualTokenViT):
                                   prune_head: bool = True) -> List[int]:
         """Drops the stages after the last of ``indices`` (and the norm and
         the head); returns the indices taken."""
-        take, last = feature_take_indices(len(self.stages), indices)
+        take, last = _take_indices(len(self.stages), indices)
         self.stages = self.stages[:last + 1]
         self.merge_patches = self.merge_patches[:last]
         if prune_norm or last < len(self.embed_dims) - 1:
@@ -194,10 +199,35 @@ class TimmDualTokenViT(DualTokenViT):
         return take
 
 
-def from_mmpretrain(state_dict: dict) -> dict:
-    """The weights of our mmpretrain classifier (a checkpoint's
-    ``state_dict``) as :class:`TimmDualTokenViT` names them: the
-    ``backbone.`` prefix goes; ``neck.*`` and ``head.fc.*`` stay."""
+def _take_indices(num_stages: int,
+                  indices: Optional[Union[int, List[int]]]) -> tuple:
+    """timm's ``forward_intermediates`` indices: None for every stage, an
+    int n for the last n, or a list (negatives count from the end); returns
+    them and the last one."""
+    if indices is None:
+        indices = num_stages
+    if isinstance(indices, int):
+        if not 0 < indices <= num_stages:
+            raise ValueError(f'indices must be 1 to {num_stages} stages, got '
+                             f'{indices}.')
+        take = list(range(num_stages - indices, num_stages))
+    else:
+        take = [i % num_stages for i in indices]
+        if any(not -num_stages <= i < num_stages for i in indices):
+            raise ValueError(f'indices must lie in [-{num_stages}, '
+                             f'{num_stages - 1}], got {indices}.')
+    return take, max(take)
+
+
+def checkpoint_filter_fn(state_dict: dict,
+                         model: Optional[nn.Module] = None) -> dict:
+    """timm's ``pretrained_filter_fn``: the weights of our mmpretrain
+    classifier (its checkpoint's ``state_dict``, which timm's loader takes
+    out of the file) as :class:`TimmDualTokenViT` names them. The
+    ``backbone.`` prefix goes; ``neck.*`` and ``head.fc.*`` stay, so
+    ``pretrained=True`` with ``pretrained_cfg_overlay=dict(file=...)``
+    loads an ``epoch_300.pth`` of ours (timm drops the classifier itself
+    when ``num_classes`` differs)."""
     return {
         key[len('backbone.'):] if key.startswith('backbone.') else key: value
         for key, value in state_dict.items()
@@ -232,6 +262,7 @@ def _create(variant: str, arch: str, pretrained: bool,
         variant,
         pretrained,
         arch=arch,
+        pretrained_filter_fn=checkpoint_filter_fn,
         feature_cfg=dict(feature_cls='getter', out_indices=(0, 1, 2)),
         **kwargs)
 

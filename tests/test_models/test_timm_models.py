@@ -5,9 +5,11 @@ import math
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 import torch
 from helpers import REPO
+from mmengine.logging import MessageHub
 
 from mmdualtoken.apis import init_model
 from mmdualtoken.models import DualTokenViT
@@ -17,7 +19,7 @@ import timm.data  # noqa: E402
 import timm.optim  # noqa: E402
 
 from mmdualtoken.models.timm_models import (  # noqa: E402 isort:skip
-    TimmDualTokenViT, from_mmpretrain)
+    TimmDualTokenViT, checkpoint_filter_fn)
 
 NAMES = {
     'dualtoken_vit_t': 't',
@@ -56,14 +58,33 @@ def test_an_mmpretrain_checkpoint_gives_the_same_logits(name, tmp_path):
         f'dualtoken-vit-{NAMES[name]}_8xb128_in1k.py')
     classifier = init_model(str(config))
     path = tmp_path / 'epoch_300.pth'
-    torch.save(dict(state_dict=classifier.state_dict()), path)
-    model = timm.create_model(name).eval()
-    state = torch.load(path, weights_only=True)['state_dict']
-    model.load_state_dict(from_mmpretrain(state))  # strict
+    # As mmengine writes it: the message hub holds HistoryBuffers of numpy
+    # values, which timm's weights_only load reads through our allow-list.
+    hub = MessageHub.get_instance(f'timm-{name}')
+    hub.update_scalar('train/loss', np.float64(1.5))
+    torch.save(
+        dict(
+            meta=dict(epoch=300),
+            state_dict=classifier.state_dict(),
+            message_hub=hub.state_dict()), path)
+    model = timm.create_model(
+        name, pretrained=True,
+        pretrained_cfg_overlay=dict(file=str(path))).eval()
     image = torch.rand(2, 3, 225, 301)
     with torch.no_grad():
+        expected = classifier(image, mode='tensor')
+        torch.testing.assert_close(model(image), expected, rtol=0, atol=1e-5)
+        # timm drops the classifier of a checkpoint with other classes.
+        few = timm.create_model(
+            name,
+            pretrained=True,
+            num_classes=3,
+            pretrained_cfg_overlay=dict(file=str(path))).eval()
         torch.testing.assert_close(
-            model(image), classifier(image, mode='tensor'), rtol=0, atol=1e-5)
+            few.forward_head(few.forward_features(image), pre_logits=True),
+            model.forward_head(model.forward_features(image), pre_logits=True))
+    state = torch.load(path, weights_only=True)['state_dict']
+    model.load_state_dict(checkpoint_filter_fn(state, model))  # strict
 
 
 def test_timm_optimizer_with_layer_decay_trains_every_parameter():
