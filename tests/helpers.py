@@ -1,10 +1,12 @@
 """Helpers for the tests that run the command-line tools."""
+import importlib.util
 import os
 import site
 import subprocess
 import sys
 import venv
 from pathlib import Path
+from types import ModuleType
 from typing import Iterator, List, Tuple
 
 REPO = Path(__file__).resolve().parents[1]
@@ -61,6 +63,18 @@ def environment_seeing_this_one(path: Path) -> Path:
     Path(own, '_outer_environment.pth').write_text(''.join(
         f'import site; site.addsitedir({d!r})\n' for d in outer))
     return python
+
+
+def tool_module(script: str) -> ModuleType:
+    """A module of tools/ (e.g. ``tools/analysis_tools/benchmarking.py``),
+    imported once under its file's name, as the scripts beside it import
+    it."""
+    name = Path(script).stem
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, REPO / script)
+        sys.modules[name] = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(sys.modules[name])
+    return sys.modules[name]
 
 
 def make_toy(root: Path, task: str) -> None:

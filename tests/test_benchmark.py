@@ -5,10 +5,10 @@ import os
 
 import pytest
 import torch
-from helpers import REPO, RETINANET_DEMO, SEG_DEMO, run_tool
+from helpers import REPO, RETINANET_DEMO, SEG_DEMO, run_tool, tool_module
 from torch import nn
 
-from mmdualtoken import benchmark
+benchmark = tool_module('tools/analysis_tools/benchmarking.py')
 
 
 def tiny(name, shape):

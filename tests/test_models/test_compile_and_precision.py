@@ -1,9 +1,11 @@
 """torch.compile and bf16 autocast on the backbone and the classifier."""
 import pytest
 import torch
+from helpers import tool_module
 
-from mmdualtoken.benchmark import build
 from mmdualtoken.models import DualTokenViT
+
+build = tool_module('tools/analysis_tools/benchmarking.py').build
 
 
 def relative_error(out, ref) -> float:

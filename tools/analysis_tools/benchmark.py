@@ -21,15 +21,15 @@ import warnings
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 # Run this checkout's mmdualtoken, even where another one is installed.
 sys.path.insert(0, ROOT)
-from mmdualtoken import benchmark
+import benchmarking  # noqa: E402  (beside this script)
 
-DEFAULT_MODELS = ['dualtoken-vit-t', 'dualtoken-vit-s', *benchmark.PEERS]
+DEFAULT_MODELS = ['dualtoken-vit-t', 'dualtoken-vit-s', *benchmarking.PEERS]
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description=__doc__.split('\n')[0],
-        epilog='MODEL: ' + benchmark.describe_models())
+        epilog='MODEL: ' + benchmarking.describe_models())
     parser.add_argument('models', nargs='*', default=DEFAULT_MODELS)
     parser.add_argument('--batch-size', type=int, default=32)
     parser.add_argument(
@@ -97,7 +97,7 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    settings = benchmark.Settings(
+    settings = benchmarking.Settings(
         batch_size=args.batch_size,
         shape=tuple(args.shape),
         device=args.device,
@@ -113,7 +113,7 @@ def main(argv=None):
         deploy=args.deploy)
     warnings.filterwarnings('ignore')
     for path in args.model_file:
-        benchmark.register_model_file(path)
+        benchmarking.register_model_file(path)
 
     def progress(line):
         # One line rewritten in place on a terminal; a line each in a log.
@@ -128,21 +128,21 @@ def main(argv=None):
 
     import torch
     progress('measuring the matrix-product rate')
-    rates = {'fp32': benchmark.matmul_rate(settings)}
+    rates = {'fp32': benchmarking.matmul_rate(settings)}
     if args.dtype == 'bf16':
-        rates['bf16'] = benchmark.matmul_rate(settings, torch.bfloat16)
-    results = benchmark.run(args.models, settings, progress)
+        rates['bf16'] = benchmarking.matmul_rate(settings, torch.bfloat16)
+    results = benchmarking.run(args.models, settings, progress)
     if sys.stderr.isatty():
         print('\r\033[K', end='', file=sys.stderr)
-    print(benchmark.describe_machine(settings))
+    print(benchmarking.describe_machine(settings))
     print('matrix-product rate: ' + ', '.join(f'{k} {v / 1e9:.0f} GFLOP/s'
                                               for k, v in rates.items()))
-    print(benchmark.table(results, args.reference, settings, rates))
+    print(benchmarking.table(results, args.reference, settings, rates))
     for result in results:
         if result.profile:
-            print(benchmark.profile_summary(result))
+            print(benchmarking.profile_summary(result))
     if args.out:
-        benchmark.save(args.out, results, settings, rates)
+        benchmarking.save(args.out, results, settings, rates)
         print(f'results written to {args.out}')
 
 

@@ -6,7 +6,8 @@ them alike; medians, minima and maxima are over the rounds. The machine's
 matrix-product rate is measured in the same run, so each model's achieved
 FLOP/s reads as a fraction of what the hardware does on its best kernel.
 
-Used by ``tools/analysis_tools/benchmark.py``.
+Shared by ``benchmark.py`` and ``benchmark_train.py`` beside it: lab tooling,
+outside the ``mmdualtoken`` package, which never imports it.
 """
 import contextlib
 import json
