@@ -3,7 +3,7 @@
 # stages are resized to stride 8 and concatenated, so ASPP sees deep semantics
 # at the resolution its dilations (1, 12, 24, 36) were chosen for; the
 # auxiliary FCN head supervises the middle (stride 16) stage, as it does
-# ResNet's third stage. 150 classes (ADE20K).
+# ResNet's third stage. 150 classes and 512x512 crops (ADE20K).
 _base_ = 'mmseg::_base_/models/deeplabv3_r50-d8.py'
 custom_imports = dict(imports=['mmdualtoken'], allow_failed_imports=False)
 
@@ -12,6 +12,7 @@ num_classes = 150
 pretrained = 'checkpoints/dualtoken-vit-t_8xb128_in1k.pth'
 
 model = dict(
+    data_preprocessor=dict(size=(512, 512)),
     pretrained=None,
     backbone=dict(
         _delete_=True,

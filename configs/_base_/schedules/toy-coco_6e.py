@@ -6,8 +6,10 @@ _base_ = './coco_adamw_1x.py'
 optim_wrapper = dict(optimizer=dict(lr=2e-3))
 max_epochs = 6
 train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
+toy_warmup = dict(
+    type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=50)
 param_scheduler = [
-    dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=50),
+    toy_warmup,
     dict(
         type='CosineAnnealingLR',
         eta_min=1e-5,
