@@ -7,6 +7,7 @@ from mmdet.registry import MODELS
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
+import mmdualtoken
 from mmdualtoken.models import DualTokenViT
 
 
@@ -61,3 +62,34 @@ def test_model_zoo_links_and_metafiles_name_every_config():
         for model in yaml.safe_load((REPO / metafile).read_text())['Models']
     }
     assert listed == configs - {'configs/detection/maskrcnn_dt_vit_1x.py'}
+
+
+def test_each_task_folder_documents_its_zoo_as_mmpretrain_does():
+    """A README per task folder (results table with the toy figures of the
+    main README's demo table, the commands, the paper's BibTeX), the
+    metafiles pointing to it, and a CITATION.cff of this version."""
+    import yaml
+    readme = (REPO / 'README.md').read_text()
+    demo_rows = re.findall(r'^\| (\w+)/demo/(\S+) \| (.*?) \|', readme, re.M)
+    assert len(demo_rows) == 5
+    for task in ('classification', 'detection', 'segmentation'):
+        text = (REPO / 'configs' / task / 'README.md').read_text()
+        assert '@article{chu2023dualtoken' in text
+        assert 'tools/test.py' in text and 'not yet trained' in text
+        links = re.findall(r'\]\(([^)]+\.py)\)', text)
+        assert links and all(
+            (REPO / 'configs' / task / link).is_file() for link in links)
+        for folder, config, metric in demo_rows:
+            if folder == task:
+                figures = re.findall(r'\d+\.\d+', metric)
+                row = next(line for line in text.splitlines()
+                           if f'[{config}]' in line)
+                assert all(figure in row for figure in figures), (config, row)
+        metafile = yaml.safe_load(
+            (REPO / 'configs' / task / 'metafile.yml').read_text())
+        for collection in metafile['Collections']:
+            assert collection['README'] == f'configs/{task}/README.md'
+            assert collection['Paper']['URL'].endswith('2309.12424')
+    citation = yaml.safe_load((REPO / 'CITATION.cff').read_text())
+    assert citation['version'] == mmdualtoken.__version__
+    assert citation['preferred-citation']['url'].endswith('2309.12424')
