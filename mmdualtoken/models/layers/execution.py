@@ -30,8 +30,8 @@ import torch
 from torch import Tensor, nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
-# Bytes of hidden activation per block of rows: half of a typical server
-# core's 2 MiB L2, so that the block's input and output fit beside it.
+# Bytes of hidden activation per block of rows (2 MiB): about half of a
+# server core's L2, so that the block's input and output fit beside it.
 CACHE_BLOCK_BYTES = 2**21
 
 
