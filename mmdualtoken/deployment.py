@@ -5,6 +5,7 @@ which keeps sizes symbolic: with ``dynamic=True`` one file serves any batch
 and any height and width >= 32, as the PyTorch model does (the global tokens
 are resized to each input's token grid inside the graph).
 """
+import os
 from typing import Optional, Sequence
 
 import numpy as np
@@ -13,6 +14,7 @@ from torch import nn
 
 from .analysis import TensorForward
 from .apis import init_model
+from .errors import CheckpointError
 
 
 class BackboneOf(nn.Module):
@@ -34,6 +36,11 @@ def build_exportable(config: str,
     detector's or segmentor's raw head outputs) or its backbone alone, in
     its inference form (``switch_to_deploy``: the norms of our BatchNorm
     design folded)."""
+    if (checkpoint and '://' not in checkpoint
+            and not os.path.isfile(checkpoint)):
+        raise CheckpointError(f'Checkpoint {checkpoint!r} does not exist: '
+                              f'name a checkpoint file, or leave it out to '
+                              f'export random weights.')
     model = init_model(config, checkpoint or None, init_weights=False).eval()
     if hasattr(model.backbone, 'switch_to_deploy'):
         model.backbone.switch_to_deploy()

@@ -221,3 +221,82 @@ def test_demo_passes_the_tools_progress_lines_through(tmp_path, capsys):
         ['val', '[50/50]', 'mIoU', '64.4000'],
     ]
     assert 'noise' in log.read_text()
+
+
+def test_a_pretrained_init_cfg_given_as_an_option_loads(data, tmp_path):
+    """On a backbone whose config has no init_cfg, the dict of
+    --cfg-options works as it does written in a config file."""
+    from mmengine.registry import MODELS, init_default_scope
+
+    from mmdualtoken.cli.config import load_config
+    source = init_model(str(CLS_DEMO))
+    path = tmp_path / 'classifier.pth'
+    torch.save(dict(state_dict=source.state_dict()), path)
+    cfg = load_config(
+        str(CLS_DEMO), {
+            'model.backbone.init_cfg':
+            dict(type='Pretrained', checkpoint=str(path), prefix='backbone.')
+        })
+    assert '_delete_' not in cfg.model.backbone.init_cfg
+    init_default_scope(cfg.default_scope)
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    for key, value in source.backbone.state_dict().items():
+        assert torch.equal(model.backbone.state_dict()[key], value), key
+
+
+def test_more_mistakes_stop_with_one_line_naming_the_cause(data, tmp_path):
+    work = ['--work-dir', tmp_path / 'run']
+    message = stops(train_cli.main, CLS_DEMO, *work, '--cfg-options',
+                    "model.backbone.block_norm_cfg=dict(type='GN')")
+    assert "block_norm_cfg={'type': 'GN'}" in message
+    assert "type='LN'" in message
+    train_json = data / 'coco/annotations/instances_train2017.json'
+    original = train_json.read_text()
+    train_json.write_text(original[:len(original) // 2])
+    message = stops(train_cli.main, MASK_RCNN_DEMO, *work)
+    assert 'instances_train2017.json is not a JSON file' in message
+    assert 'train_dataloader.dataset.ann_file' in message
+    train_json.write_text(original)
+    (tmp_path / 'folder').mkdir()
+    message = stops(test_cli.main, CLS_DEMO, tmp_path / 'folder')
+    assert 'is a folder: name a checkpoint file in it' in message
+    from mmdualtoken.cli import host_tool
+    message = stops(host_tool.main, 'nosuchhost', 'train.py')
+    assert "'nosuchhost' is not a host library" in message
+    assert 'mmdet, mmseg, mmpretrain, timm' in message
+    assert not list(tmp_path.rglob('*.pth'))
+
+
+def test_bad_coco_boxes_stop_naming_them_or_go_when_told(data, tmp_path):
+    """Boxes outside their image, of zero area or with negative coordinates
+    stop before training (mmdet would drop or keep them without a word);
+    dataset_check.bad_boxes=drop goes on and says so."""
+    from mmengine.logging import MMLogger
+    from mmengine.registry import DATASETS, init_default_scope
+
+    from mmdualtoken.datasets import check_dataset
+    train_json = data / 'coco/annotations/instances_train2017.json'
+    content = json.loads(train_json.read_text())
+    image = content['images'][0]
+    anns = content['annotations']
+    anns[0]['bbox'] = [image['width'] + 5, 3, 10, 10]
+    anns[1]['bbox'] = [4, 4, 0, 12]
+    anns[2]['bbox'] = [-6, 2, 20, 20]
+    train_json.write_text(json.dumps(content))
+    message = stops(train_cli.main, MASK_RCNN_DEMO, '--work-dir',
+                    tmp_path / 'run')
+    assert '3 bad boxes' in message and 'outside its' in message
+    assert 'zero area' in message and 'negative coordinates' in message
+    assert 'default_hooks.dataset_check.bad_boxes=drop' in message
+    assert not list(tmp_path.rglob('*.pth'))
+
+    from mmdualtoken.cli.config import load_config
+    cfg = load_config(str(MASK_RCNN_DEMO))
+    init_default_scope('mmdet')
+    dataset = DATASETS.build(cfg.train_dataloader.dataset)
+    logger = MMLogger.get_current_instance()
+    warnings = []
+    logger.addFilter(lambda record: warnings.append(record.getMessage()))
+    check_dataset(dataset, 'train_dataloader.dataset', True, 'drop')
+    assert any('3 bad boxes' in w and 'go' in w for w in warnings), warnings

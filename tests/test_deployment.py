@@ -44,3 +44,15 @@ def test_the_batchnorm_design_is_exported_with_its_norms_folded():
     model = build_exportable(str(config), backbone_only=True)
     assert not any(isinstance(m, TokenBatchNorm) for m in model.modules())
     assert not model.training
+
+
+def test_missing_files_stop_with_one_line(tmp_path):
+    for args, expected in (
+        (['configs/nope.py'], "Config 'configs/nope.py' does not exist"),
+        ([CONFIG, tmp_path / 'nope.pth'], 'nope.pth\' does not exist'),
+    ):
+        result = run_tool(
+            REPO, 'tools/deployment/pytorch2onnx.py', *args, check=False)
+        assert result.returncode == 1, result.stderr[-2000:]
+        assert 'Traceback' not in result.stderr
+        assert expected in result.stderr.strip().splitlines()[-1]

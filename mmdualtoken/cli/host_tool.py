@@ -52,7 +52,11 @@ def run_host_tool(host: str, tool: str, args: List[str]) -> None:
 
 def main(argv: Optional[List[str]] = None) -> None:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if len(argv) < 2 or argv[0] not in HOSTS:
-        raise ConfigError(__doc__.strip().splitlines()[0].strip('`:') +
-                          f' (HOST: {", ".join(HOSTS)}).')
+    usage = (f'usage: python -m mmdualtoken HOST TOOL [ARGS...], HOST one of '
+             f'{", ".join(HOSTS)}, TOOL a path under its tools/ (e.g. '
+             f'train.py).')
+    if argv and argv[0] not in HOSTS:
+        raise ConfigError(f'{argv[0]!r} is not a host library; {usage}')
+    if len(argv) < 2:
+        raise ConfigError(f'no tool named; {usage}')
     run_host_tool(argv[0], argv[1], argv[2:])

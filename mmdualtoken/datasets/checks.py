@@ -13,12 +13,16 @@ our configs runs them:
   training starts (the validation set too, which otherwise fails only
   after training): no samples; for COCO files, no annotations (metrics
   would be -1), annotations of categories the file does not list (mmdet
-  drops them without a word) and polygons of fewer than three points
-  (pycocotools fails on them during evaluation).
+  drops them without a word), polygons of fewer than three points
+  (pycocotools fails on them during evaluation), and boxes outside their
+  image, of zero area or with negative coordinates (mmdet drops the first
+  two without a word and keeps the last unclipped, unlike its mask);
+  ``bad_boxes='drop'`` lets a run go on without them.
 
 The failures raise :class:`~mmdualtoken.errors.DataError`, which the tools
 print as one line, also when a dataloader worker raised it.
 """
+import logging
 from typing import Optional
 
 import numpy as np
@@ -26,8 +30,9 @@ from mmcv.transforms import LoadImageFromFile
 from mmengine.dist import is_main_process
 from mmengine.fileio import load
 from mmengine.hooks import Hook
+from mmengine.logging import print_log
 
-from mmdualtoken.errors import DataError
+from mmdualtoken.errors import ConfigError, DataError
 from mmdualtoken.registry import HOOKS, TRANSFORMS
 
 
@@ -111,12 +116,63 @@ def no_samples_message(source: str, key: str) -> str:
             f'filter_empty_gt). Check the file and {key}.')
 
 
-def _check_coco(dataset, key: str, needs_annotations: bool) -> None:
+BAD_BOXES = ('stop', 'drop')
+
+
+def _box_problem(box, image: dict) -> Optional[str]:
+    """What is wrong with a COCO ``[x, y, w, h]`` box in its image."""
+    if not isinstance(box, (list, tuple)) or len(box) != 4:
+        return f'a box of {box!r}, not [x, y, width, height]'
+    x, y, w, h = box
+    width, height = image.get('width'), image.get('height')
+    if w <= 0 or h <= 0:
+        return 'zero area'
+    if width and height and (x >= width or y >= height or x + w <= 0
+                             or y + h <= 0):
+        return f'outside its {width}x{height} image'
+    if x < 0 or y < 0:
+        return 'negative coordinates'
+    return None
+
+
+def _check_boxes(content: dict, source: str, key: str, bad_boxes: str) -> None:
+    images = {image.get('id'): image for image in content.get('images', [])}
+    bad = []
+    for ann in content.get('annotations', []):
+        problem = _box_problem(
+            ann.get('bbox'), images.get(ann.get('image_id'), {}))
+        if problem:
+            bad.append(f'annotation {ann.get("id")} (image '
+                       f'{ann.get("image_id")}, bbox {ann.get("bbox")}): '
+                       f'{problem}')
+    if not bad:
+        return
+    shown = '; '.join(bad[:3]) + ('; ...' if len(bad) > 3 else '')
+    if bad_boxes == 'drop':
+        print_log(
+            f'{key} ({source}): {len(bad)} bad boxes ({shown}) go: mmdet '
+            f'drops boxes outside their image or of zero area, and the '
+            f'pipeline\'s Resize clips the rest to the image '
+            f'(dataset_check bad_boxes=drop).', 'current', logging.WARNING)
+        return
+    raise DataError(
+        f'{source}: {len(bad)} bad boxes, {shown}. mmdet would drop boxes '
+        f'outside their image or of zero area without a word and keep '
+        f'negative coordinates unclipped, unlike their masks. Fix the file, '
+        f'or train without them: --cfg-options '
+        f'default_hooks.dataset_check.bad_boxes=drop.')
+
+
+def _check_coco(dataset,
+                key: str,
+                needs_annotations: bool,
+                bad_boxes: str = 'stop') -> None:
     """The COCO file's own content: mmdet keeps only what it parsed."""
     if not hasattr(dataset, 'cat2label') or not dataset.ann_file:
         return  # not a COCO-style mmdet dataset
     source = dataset.ann_file
     content = load(source, backend_args=getattr(dataset, 'backend_args', None))
+    _check_boxes(content, source, key, bad_boxes)
     if needs_annotations and not content.get('annotations'):
         raise DataError(
             f'{key} ({source}) has {len(content.get("images", []))} images '
@@ -141,31 +197,47 @@ def _check_coco(dataset, key: str, needs_annotations: bool) -> None:
                     f'or its annotation.')
 
 
-def check_dataset(dataset, key: str, needs_annotations: bool) -> None:
+def check_dataset(dataset,
+                  key: str,
+                  needs_annotations: bool,
+                  bad_boxes: str = 'stop') -> None:
     """Raises :class:`DataError` for a dataset that cannot train or be
     evaluated (see the module's description)."""
     if hasattr(dataset, 'datasets'):  # ConcatDataset
         for index, part in enumerate(dataset.datasets):
-            check_dataset(part, f'{key}.datasets[{index}]', needs_annotations)
+            check_dataset(part, f'{key}.datasets[{index}]', needs_annotations,
+                          bad_boxes)
         return
     if hasattr(dataset, 'dataset'):  # RepeatDataset, ClassBalancedDataset
         return check_dataset(dataset.dataset, f'{key}.dataset',
-                             needs_annotations)
+                             needs_annotations, bad_boxes)
     if len(dataset) == 0:
         raise DataError(no_samples_message(_source(dataset), key))
     if is_main_process():
-        _check_coco(dataset, key, needs_annotations)
+        _check_coco(dataset, key, needs_annotations, bad_boxes)
 
 
 @HOOKS.register_module()
 class DatasetCheckHook(Hook):
     """Checks each dataset once, before its first batch: the training and
     validation sets before training starts, the test set before testing
-    (see :func:`check_dataset`)."""
+    (see :func:`check_dataset`).
+
+    Args:
+        bad_boxes (str): ``'stop'`` (the default) at COCO boxes outside their
+            image, of zero area or with negative coordinates, naming the
+            first few; ``'drop'`` goes on without them, saying so in one
+            line (mmdet drops the first two kinds; the pipeline's
+            ``Resize`` clips the rest to the image).
+    """
 
     priority = 'VERY_HIGH'
 
-    def __init__(self):
+    def __init__(self, bad_boxes: str = 'stop'):
+        if bad_boxes not in BAD_BOXES:
+            raise ConfigError(f'DatasetCheckHook: bad_boxes must be one of '
+                              f'{BAD_BOXES}, got {bad_boxes!r}.')
+        self.bad_boxes = bad_boxes
         self._checked = set()
 
     def _check(self, runner, split: str) -> None:
@@ -176,7 +248,8 @@ class DatasetCheckHook(Hook):
         metrics = getattr(getattr(loop, 'evaluator', None), 'metrics', [])
         check_dataset(
             loop.dataloader.dataset, f'{split}_dataloader.dataset',
-            not any(getattr(m, 'format_only', False) for m in metrics))
+            not any(getattr(m, 'format_only', False) for m in metrics),
+            self.bad_boxes)
 
     def before_train(self, runner) -> None:
         self._check(runner, 'train')

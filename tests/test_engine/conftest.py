@@ -67,7 +67,8 @@ def make_runner(work_dir,
                 hooks: dict = None,
                 custom_hooks: list = None,
                 num_workers: int = 0,
-                epochs: int = 3) -> Runner:
+                epochs: int = 3,
+                param_scheduler=None) -> Runner:
     """A run of ``epochs`` epochs of 4 iterations (or as many iterations),
     a checkpoint each epoch (or each 4 iterations), our hooks declared."""
     loop = (
@@ -96,6 +97,7 @@ def make_runner(work_dir,
         train_cfg=loop,
         default_hooks=default_hooks,
         custom_hooks=custom_hooks,
+        param_scheduler=param_scheduler,
         randomness=dict(seed=0),
         resume=resume,
         load_from=load_from,

@@ -15,6 +15,7 @@ from conftest import weights
 from helpers import processes
 from mmengine.hooks import Hook
 
+from mmdualtoken.engine import OptimizerOverrideHook
 from mmdualtoken.engine.checkpoint import is_complete, latest_checkpoint
 from mmdualtoken.engine.checkpoint_hook import (AtomicLocalBackend,
                                                 write_atomically)
@@ -22,7 +23,7 @@ from mmdualtoken.engine.randomness import (ResumableBatchSampler, SampleIndex,
                                            SeedAugmentation)
 from mmdualtoken.engine.work_dir_lock import (LOCK_NAME, lock_work_dir,
                                               unlock_work_dir)
-from mmdualtoken.errors import (CheckpointError, TrainingDiverged,
+from mmdualtoken.errors import (CheckpointError, ConfigError, TrainingDiverged,
                                 TrainingInterrupted, WorkDirBusy)
 
 
@@ -296,6 +297,9 @@ def test_divergence_stops_before_a_bad_save_keeping_the_good_ones(
     message = str(error.value)
     assert 'iteration' in message and 'loss=' in message
     assert 'lower lr' in message and 'clip_grad' in message
+    # The run's own last checkpoint, and the command that continues it.
+    assert f'{tmp_path / "epoch_1.pth"}, is kept' in message
+    assert '--resume --cfg-options optim_wrapper.optimizer.lr=' in message
     assert 'default_hooks.divergence=None' in message
     assert sorted(p.name for p in tmp_path.glob('*.pth')) == ['epoch_1.pth']
     assert all(
@@ -334,3 +338,93 @@ def test_none_turns_off_a_default_hook_of_ours_or_of_mmengine(tmp_path):
     names = {type(hook).__name__ for hook in runner.hooks}
     assert 'DivergenceHook' not in names and 'IterTimerHook' not in names
     assert {'PreemptionHook', 'LoggerHook'} <= names
+
+
+# --- a new run never overwrites an earlier run's checkpoints -----------------
+
+
+def test_a_new_run_stops_before_overwriting_an_earlier_runs_checkpoints(
+        runner_factory, tmp_path):
+    runner_factory(tmp_path, epochs=2).train()
+    before = {p.name: p.stat().st_mtime_ns for p in tmp_path.glob('*.pth')}
+    assert before
+    with pytest.raises(CheckpointError) as error:
+        runner_factory(tmp_path, epochs=2).train()
+    message = str(error.value)
+    assert 'earlier run' in message and 'epoch_2.pth' in message
+    assert '--resume' in message and 'overwrite_earlier_run=True' in message
+    assert {
+        p.name: p.stat().st_mtime_ns
+        for p in tmp_path.glob('*.pth')
+    } == before
+    runner_factory(tmp_path, epochs=3, resume=True).train()  # continues
+    allowed = dict(
+        checkpoint=dict(
+            type='mmdualtoken.AtomicCheckpointHook',
+            interval=1,
+            max_keep_ckpts=1,
+            overwrite_earlier_run=True))
+    runner_factory(tmp_path, epochs=1, hooks=allowed).train()
+
+
+# --- optimizer settings given on resume --------------------------------------
+
+
+def test_a_lower_lr_given_on_resume_scales_the_rest_of_the_schedule(
+        runner_factory, tmp_path):
+    """The resumed run follows the uninterrupted run's cosine at a tenth
+    of its learning rate, instead of the checkpoint's lr."""
+    cosine = [
+        dict(
+            type='CosineAnnealingLR',
+            eta_min=1e-3,
+            by_epoch=False,
+            begin=0,
+            end=12)
+    ]
+
+    class Record(Hook):
+
+        def __init__(self):
+            self.lrs = []
+
+        def before_train_iter(self, runner, batch_idx, data_batch=None):
+            self.lrs.append(runner.optim_wrapper.param_groups[0]['lr'])
+
+    whole = Record()
+    runner_factory(
+        tmp_path / 'whole', custom_hooks=[whole],
+        param_scheduler=cosine).train()
+    first = runner_factory(tmp_path / 'cut', epochs=1, param_scheduler=cosine)
+    first.train()
+    resumed = Record()
+    runner = runner_factory(
+        tmp_path / 'cut',
+        lr=0.005,
+        resume=True,
+        param_scheduler=cosine,
+        custom_hooks=[resumed, OptimizerOverrideHook(keys=['lr'])])
+    runner.train()
+    assert len(resumed.lrs) == 8
+    for got, uninterrupted in zip(resumed.lrs, whole.lrs[4:]):
+        assert got == pytest.approx(uninterrupted / 10, rel=1e-6)
+    with pytest.raises(ConfigError, match='type cannot change'):
+        OptimizerOverrideHook(keys=['type', 'lr'])
+
+
+def test_a_changed_schedule_on_resume_stops_before_training(tmp_path):
+    from mmengine.config import Config
+
+    from mmdualtoken.cli.config import apply_on_resume
+    cfg = Config(dict(custom_hooks=[]))
+    with pytest.raises(
+            ConfigError, match='param_scheduler.0.end with '
+            '--resume'):
+        apply_on_resume(cfg, {'param_scheduler.0.end': 5})
+    apply_on_resume(
+        cfg, {
+            'optim_wrapper.optimizer.lr': 1e-4,
+            'optim_wrapper.optimizer.betas': (0.9, 0.99)
+        })
+    assert cfg.custom_hooks[-1] == dict(
+        type='mmdualtoken.OptimizerOverrideHook', keys=['betas', 'lr'])

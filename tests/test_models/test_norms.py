@@ -76,11 +76,14 @@ def test_folding_in_training_mode_says_to_call_eval_first():
     assert token_batchnorms(model)
 
 
-@pytest.mark.parametrize('cfg', [
-    dict(type='GN', num_groups=4),
-    dict(type='IN'),
-    dict(type='NoSuchNorm'),
-])
+@pytest.mark.parametrize(
+    'cfg',
+    [
+        dict(type='GN', num_groups=4),
+        dict(type='GN'),  # mmcv asserts num_groups without a message
+        dict(type='IN'),
+        dict(type='NoSuchNorm'),
+    ])
 def test_other_norms_raise_a_clear_error(cfg):
     with pytest.raises(ConfigError, match=r"type='LN'"):
         DualTokenViT('t', block_norm_cfg=cfg)

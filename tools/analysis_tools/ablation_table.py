@@ -8,6 +8,7 @@ deltas are against the row the paper chose (the default); the paper's
 column quotes what it reports for the same comparison (pp. 5-7 of arXiv
 2309.12424).
 """
+import argparse
 import os.path as osp
 import sys
 import warnings
@@ -48,6 +49,8 @@ ABLATIONS: List[Tuple[str, str, str, str]] = [
 
 
 def main() -> None:
+    argparse.ArgumentParser(
+        description=__doc__.strip().splitlines()[0]).parse_args()
     warnings.filterwarnings('ignore')
     MMLogger.get_instance('ablation_table', log_level='WARNING')
     counted: Dict[str, dict] = {}

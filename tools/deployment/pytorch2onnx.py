@@ -19,7 +19,9 @@ import warnings
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 # Run this checkout's mmdualtoken, even where another one is installed.
 sys.path.insert(0, ROOT)
-from mmdualtoken.deployment import build_exportable, export_onnx, onnx_parity
+from mmdualtoken.cli import run  # noqa: E402
+from mmdualtoken.deployment import export_onnx  # noqa: E402
+from mmdualtoken.deployment import build_exportable, onnx_parity
 
 TOLERANCE = 1e-4
 
@@ -89,4 +91,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    run(main)
