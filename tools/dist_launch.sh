@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Shared by dist_train.sh and dist_test.sh: runs SCRIPT under torchrun.
+# Shared by dist_train.sh and dist_test.sh: runs SCRIPT under torchrun
+# (mmdualtoken.cli.launch, in the launcher's own process).
 #   tools/dist_launch.sh SCRIPT NUM_PROCS_PER_NODE [script args...]
 # Multi-node: set NNODES, NODE_RANK, MASTER_ADDR and PORT on every node.
-# SIGTERM and SIGINT sent to this script reach torchrun, which passes them
-# on to its processes; SIGUSR1 (Slurm's early warning), which torchrun would
-# die of, goes to its processes directly. Training then writes a checkpoint
-# and stops (mmdualtoken.PreemptionHook).
+# SIGTERM, SIGINT and SIGUSR1 sent to this script reach the processes, which
+# then write a checkpoint and stop (mmdualtoken.PreemptionHook). It exits
+# with the processes' status (128 + the signal, 1 for an error) and ends on
+# their one line, said once.
 set -euo pipefail
 SCRIPT=$1
 NPROCS=$2
@@ -26,22 +27,10 @@ if [ -z "${PORT:-}" ]; then
         PORT=29500
     fi
 fi
-PYTHONPATH="$ROOT:${PYTHONPATH:-}" torchrun \
+PYTHONPATH="$ROOT:${PYTHONPATH:-}" exec "${PYTHON:-python}" -m mmdualtoken.cli.launch \
     --nnodes="$NNODES" \
     --node_rank="$NODE_RANK" \
     --master_addr="$MASTER_ADDR" \
     --master_port="$PORT" \
     --nproc_per_node="$NPROCS" \
-    "$ROOT/tools/$SCRIPT" "${@:3}" --launcher pytorch &
-launcher=$!
-trap 'kill -TERM "$launcher" 2>/dev/null || true' TERM
-trap 'kill -INT "$launcher" 2>/dev/null || true' INT
-trap 'pkill -USR1 -P "$launcher" || true' USR1
-# `wait` returns early when a trapped signal arrives: wait again until
-# torchrun has ended, and exit with its status.
-while :; do
-    status=0
-    wait "$launcher" || status=$?
-    kill -0 "$launcher" 2>/dev/null || break
-done
-exit "$status"
+    "$ROOT/tools/$SCRIPT" "${@:3}" --launcher pytorch

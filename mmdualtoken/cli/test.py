@@ -71,12 +71,12 @@ def main(argv: Optional[List[str]] = None) -> dict:
     if '://' not in args.checkpoint:
         if osp.isdir(args.checkpoint):
             pointer = osp.join(args.checkpoint, 'last_checkpoint')
-            newest = (open(pointer).read().strip()
-                      if osp.isfile(pointer) else None)
+            newest = (
+                open(pointer).read().strip() if osp.isfile(pointer) else None)
             raise CheckpointError(
                 f'{args.checkpoint!r} is a folder: name a checkpoint file in '
-                f'it' + (f', e.g. its newest, {newest}' if newest else
-                         ' (e.g. epoch_12.pth)') + '.')
+                f'it' + (f', e.g. its newest, {newest}'
+                         if newest else ' (e.g. epoch_12.pth)') + '.')
         if not osp.isfile(args.checkpoint):
             raise CheckpointError(
                 f'Checkpoint {args.checkpoint!r} does not exist.')

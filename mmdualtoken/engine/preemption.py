@@ -17,7 +17,6 @@ from typing import Optional, Sequence
 import torch
 from mmengine.dist import all_reduce, get_dist_info, is_main_process
 from mmengine.hooks import Hook
-from mmengine.logging import print_log
 
 from mmdualtoken.errors import ConfigError, TrainingInterrupted
 from mmdualtoken.registry import HOOKS
@@ -26,6 +25,30 @@ from .checkpoint_hook import ATOMIC_BACKEND, PREEMPTED_TMPL, write_atomically
 # Copies of one signal that arrive this close together count once: Slurm
 # and a terminal signal every process, and torchrun passes it on again.
 SAME_SIGNAL_WITHIN = 1.0
+# Whether the run of this process has passed its last iteration, and the
+# stop signal that arrived since, which cost nothing (the command line says
+# so, and notes one that arrives after the hook has given its handlers
+# back: late_signal_handler).
+run_complete = False
+late_signal: Optional[int] = None
+
+
+def late_signal_handler(previous):
+    """A handler that notes a stop signal once the run is complete and
+    otherwise hands it to ``previous`` (a handler, ``SIG_DFL`` or
+    ``SIG_IGN``), for a process that ends once its run does."""
+
+    def handle(signum: int, frame) -> None:
+        global late_signal
+        if run_complete:
+            late_signal = signum
+        elif callable(previous):
+            previous(signum, frame)
+        elif previous != signal.SIG_IGN:
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+
+    return handle
 
 
 def _say(message: str) -> None:
@@ -78,6 +101,7 @@ class PreemptionHook(Hook):
         self._previous = {}
         self._timer: Optional[threading.Timer] = None
         self._training = False
+        self._complete = False
         # Set now, before dataloader workers are forked (an iteration-based
         # loop starts them before any hook runs).
         self._main_pid = os.getpid()
@@ -89,7 +113,19 @@ class PreemptionHook(Hook):
         self._training = True
 
     def after_train(self, runner) -> None:
+        # From the last iteration to the end of the run, a signal costs
+        # nothing: it is noted (late_signal) and the run ends as it would.
+        global late_signal, run_complete
         self._training = False
+        self._complete = True
+        run_complete = True
+        if self.received is not None:  # after the last iteration's check
+            late_signal = self.received
+            if self._timer is not None:
+                self._timer.cancel()
+
+    def after_run(self, runner) -> None:
+        self._complete = False
         self._restore_handlers()
 
     def _restore_handlers(self) -> None:
@@ -98,8 +134,12 @@ class PreemptionHook(Hook):
         self._previous = {}
 
     def _on_signal(self, signum: int, frame) -> None:
+        global late_signal
         if os.getpid() != self._main_pid:
             return  # a dataloader worker: the main process stops it
+        if self._complete:
+            late_signal = signum
+            return
         if not self._training:  # not training (yet): as without this hook
             previous = self._previous.get(signum, signal.SIG_DFL)
             signal.signal(signum, previous)
@@ -169,7 +209,6 @@ class PreemptionHook(Hook):
         if is_main_process() and self.requeue and os.environ.get(
                 'SLURM_JOB_ID'):
             message += self._requeue(os.environ['SLURM_JOB_ID'])
-        print_log(message, 'current')
         raise TrainingInterrupted(message, exit_code=128 + signum)
 
     @staticmethod
