@@ -10,7 +10,7 @@ install:
 	PYTHON=$(PYTHON) bash tools/install_deps.sh
 
 # The test command also installs the optional extras (timm for the
-# benchmark's peers, onnx and onnxruntime for the export's parity check).
+# benchmark's peers, the deployment runtimes for the export's checks).
 install-optional:
 	PYTHON=$(PYTHON) bash tools/install_deps.sh --with-optional
 

@@ -1,5 +1,6 @@
 import pytest
 import torch
+from helpers import CLS_DEMO, make_toy, run_tool
 
 
 @pytest.fixture(autouse=True)
@@ -15,6 +16,17 @@ def toy_root(tmp_path_factory):
     the demo configs' relative data roots point into it.
     """
     return tmp_path_factory.mktemp('toy')
+
+
+@pytest.fixture(scope='session')
+def trained_classifier(toy_root):
+    """The classification demo trained once for every module that needs a
+    model that learned (its tests, the INT8 check): (work dir,
+    checkpoint)."""
+    make_toy(toy_root, 'cls')
+    work_dir = toy_root / 'work_dirs/cls'
+    run_tool(toy_root, 'tools/train.py', CLS_DEMO, '--work-dir', work_dir)
+    return work_dir, work_dir / 'epoch_16.pth'
 
 
 # Modules that run the command-line tools, build wheels or export models:

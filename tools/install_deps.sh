@@ -7,7 +7,7 @@
 #   bash tools/install_deps.sh [--check] [--with-optional]
 # --check only says what is present and what would be installed, changes
 # nothing, and exits 1 when something is missing. --with-optional also
-# installs requirements/optional.txt (timm, onnx, onnxruntime).
+# installs requirements/optional.txt (timm, the deployment runtimes).
 set -euo pipefail
 
 CHECK_ONLY=0

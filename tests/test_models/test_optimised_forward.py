@@ -26,16 +26,20 @@ def reference():
 
 
 @pytest.mark.parametrize('variant', ['normal', 'mix'])
-@pytest.mark.parametrize('mode', ['default', 'small_blocks', 'graph'])
+@pytest.mark.parametrize('mode',
+                         ['default', 'small_blocks', 'graph', 'exported'])
 def test_outputs_match_the_unoptimised_reference(reference, variant, mode,
                                                  monkeypatch):
     """Default blocks; blocks so small that every blocked layer runs in
-    several blocks of rows and the stem one image at a time; and the code
-    that a compiled or exported graph runs (no blocking, no folding)."""
+    several blocks of rows and the stem one image at a time; the code that
+    a compiled graph runs (no blocking, no folding); and the code of an
+    exported graph (no size shortcut, the resize as matrix products)."""
     if mode == 'small_blocks':
         monkeypatch.setattr(execution, 'CACHE_BLOCK_BYTES', 1024)
-    elif mode == 'graph':
+    elif mode in ('graph', 'exported'):
         monkeypatch.setattr(execution, 'capturing_graph', lambda: True)
+    if mode == 'exported':
+        monkeypatch.setattr(execution, 'exporting_graph', lambda: True)
     saved = reference[variant]
     model = DualTokenViT(saved['arch'], out_indices=(0, 1, 2))
     model.load_state_dict(saved['state_dict'])
@@ -124,3 +128,25 @@ def test_the_token_mixing_mlp_nothing_reads_is_not_computed():
         model(torch.rand(1, 3, 64, 64))
     assert len(called) == len(blocks) - 1
     assert all(module is not blocks[-1].token_mlp for module in called)
+
+
+def test_the_exported_resize_is_torchs_antialiased_one(monkeypatch):
+    """Shrinking and enlarging, odd sizes and one cell: the matrix form of
+    exported graphs equals torch's kernel."""
+    import itertools
+
+    import torch.nn.functional as F
+    monkeypatch.setattr(execution, 'exporting_graph', lambda: True)
+    for h, w, out_h, out_w in itertools.product([1, 3, 7, 14], [1, 5, 11],
+                                                [1, 3, 7], [2, 4, 13]):
+        grid = torch.randn(2, h, w, 5)
+        expected = F.interpolate(
+            grid.permute(0, 3, 1, 2), (out_h, out_w),
+            mode='bilinear',
+            align_corners=False,
+            antialias=True).permute(0, 2, 3, 1)
+        torch.testing.assert_close(
+            execution.antialiased_resize(grid, (out_h, out_w)),
+            expected,
+            atol=1e-6,
+            rtol=1e-6)

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 import torch
-from helpers import (CLS_DEMO, REPO, make_toy, one_and_two_process_metrics,
+from helpers import (CLS_DEMO, REPO, one_and_two_process_metrics,
                      printed_metric, run_tool, save_untrained_checkpoint,
                      tool_metrics)
 from mmengine.config import Config
@@ -17,13 +17,10 @@ DEMO = CLS_DEMO
 CONFIGS = sorted((REPO / 'configs/classification').glob('dualtoken-vit-*.py'))
 
 
-@pytest.fixture(scope='module')
-def trained(toy_root):
-    """Trains the demo once: returns (work dir, checkpoint)."""
-    make_toy(toy_root, 'cls')
-    work_dir = toy_root / 'work_dirs/cls'
-    run_tool(toy_root, 'tools/train.py', DEMO, '--work-dir', work_dir)
-    return work_dir, work_dir / 'epoch_16.pth'
+@pytest.fixture
+def trained(trained_classifier):
+    """The demo trained once (tests/conftest.py): (work dir, checkpoint)."""
+    return trained_classifier
 
 
 @pytest.mark.parametrize('config', CONFIGS, ids=lambda p: p.stem)

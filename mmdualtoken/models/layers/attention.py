@@ -1,10 +1,9 @@
 from typing import Optional
 
-import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from .execution import same_size
+from .execution import antialiased_resize, same_size
 
 
 def multi_head_attention(query: Tensor,
@@ -61,18 +60,7 @@ def resize_token_grid(grid: Tensor, size: tuple) -> Tensor:
     """
     if same_size(grid.shape[1:3], size):
         return grid
-    # The CPU has no antialiased resize in half precision (bf16 autocast):
-    # those grids are resized in float32.
-    channels_first = to_channels_first(grid)
-    if grid.dtype in (torch.bfloat16, torch.float16):
-        channels_first = channels_first.float()
-    resized = F.interpolate(
-        channels_first,
-        size=tuple(size),
-        mode='bilinear',
-        align_corners=False,
-        antialias=True)
-    return to_channels_last(resized.to(grid.dtype))
+    return antialiased_resize(grid, size)
 
 
 def to_channels_first(x: Tensor) -> Tensor:

@@ -16,7 +16,9 @@ mode can run the same maths faster than the plain call:
   with what comes before it (:func:`linear_of_one_token`).
 - **an exported graph** (ONNX, ``torch.export``, tracing): one graph for
   every input size, so no shortcut may depend on a size
-  (:func:`same_size`).
+  (:func:`same_size`), and the antialiased resize of the global tokens is
+  written as the linear map it is (:func:`antialiased_resize`), which every
+  runtime reads alike.
 - **CUDA** and **training**: the plain call (blocking is for CPU caches;
   in training a BatchNorm's batch statistics tie the images together).
 
@@ -27,6 +29,7 @@ the outputs of the unoptimised model. docs/speed.md has the measurements.
 from typing import Callable, Sequence
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
@@ -138,6 +141,52 @@ def linear_of_one_token(linear: nn.Linear, x: Tensor) -> Tensor:
     product = x.transpose(1, 2) * linear.weight.t()  # (B, C_in, C_out)
     out = product.sum(1, keepdim=True)
     return out if linear.bias is None else out + linear.bias
+
+
+def antialiased_resize(grid: Tensor, size: Sequence[int]) -> Tensor:
+    """torch's antialiased bilinear resize (``align_corners=False``) of a
+    channels-last (B, h, w, C) grid to (B, h', w', C).
+
+    Eagerly and compiled, torch's own kernel (in float32 for half precision,
+    which the CPU kernel lacks). In an exported graph the same linear map as
+    two small matrix products (:func:`resize_weights`): runtimes implement
+    the antialiased resize differently (OpenVINO's Interpolate differs from
+    torch's by 1e-3 on shrunk token grids) or not at all (OpenVINO has no
+    rule for ``torch.export``'s ``_upsample_bilinear2d_aa``).
+    """
+    if exporting_graph():
+        rows = resize_weights(grid.shape[1], size[0], grid)  # (h', h)
+        cols = resize_weights(grid.shape[2], size[1], grid)  # (w', w)
+        # Plain matrix products: einsum's broadcasting checks would make
+        # torch.export pin the sizes. (B, w, C, h) -> (B, w, C, h')
+        x = grid.permute(0, 2, 3, 1) @ rows.t()
+        # (B, h', C, w) -> (B, h', C, w') -> (B, h', w', C)
+        return (x.permute(0, 3, 2, 1) @ cols.t()).transpose(2, 3)
+    channels_first = grid.permute(0, 3, 1, 2)  # (B, C, h, w)
+    if grid.dtype in (torch.bfloat16, torch.float16):
+        channels_first = channels_first.float()
+    resized = F.interpolate(
+        channels_first,
+        size=tuple(size),
+        mode='bilinear',
+        align_corners=False,
+        antialias=True)
+    return resized.to(grid.dtype).permute(0, 2, 3, 1)
+
+
+def resize_weights(in_size, out_size, like: Tensor) -> Tensor:
+    """The (out, in) weights of torch's antialiased bilinear resize along
+    one axis: each output cell is a triangle filter over the input cells
+    around its centre, widened by the scale when shrinking (which is the
+    antialiasing), normalised to sum to one. Sizes may be symbolic: the
+    scale is computed as a tensor, so an exported graph keeps them so."""
+    source = torch.arange(in_size, dtype=torch.float32, device=like.device)
+    target = torch.arange(out_size, dtype=torch.float32, device=like.device)
+    scale = torch.ones_like(source).sum() / torch.ones_like(target).sum()
+    centre = scale * (target + 0.5)
+    distance = (source[None] + 0.5 - centre[:, None]) / scale.clamp(min=1)
+    weights = (1 - distance.abs()).clamp(min=0)
+    return (weights / weights.sum(1, keepdim=True)).to(like.dtype)
 
 
 def same_size(size: Sequence[int], target: Sequence[int]) -> bool:
