@@ -254,3 +254,27 @@ def test_deploy_measures_every_model_in_its_inference_form():
     peer = timm.create_model('repvit_m0_9').eval()
     batchnorms = count(peer, nn.BatchNorm2d)
     assert count(benchmark.deploy_form(peer), nn.BatchNorm2d) < batchnorms
+
+
+def test_runtimes_are_measured_in_one_run_one_process_at_a_time(tmp_path):
+    """--runtime: every model exported to each runtime, checked against
+    PyTorch, timed at two batch sizes in alternating rounds; the JSON says
+    each result's runtime and precision."""
+    pytest.importorskip('openvino')
+    out = tmp_path / 'runtimes.json'
+    result = run_tool(tmp_path, 'tools/analysis_tools/benchmark.py',
+                      'dualtoken-vit-t-backbone', '--runtime',
+                      'torch,openvino', '--threads', 1, '--batch-size', 2,
+                      '--shape', 64, 64, '--rounds', 2, '--latency-runs', 1,
+                      '--reference', 'dualtoken-vit-t-backbone',
+                      '--export-dir', tmp_path / 'exports', '--out', out)
+    saved = json.loads(out.read_text())
+    runtimes = [(r['runtime'], r['precision']) for r in saved['results']]
+    assert runtimes[:2] == [('torch', 'f32'), ('openvino', 'f32')]
+    assert set(runtimes[2:]) <= {('openvino-bf16', 'bf16')}
+    for r in saved['results']:
+        assert len(r['throughput']) == len(r['latency']) == 2
+    assert saved['results'][1]['difference'] <= 1e-4
+    assert (tmp_path / 'exports/dualtoken-vit-t-backbone.xml').is_file()
+    assert '| dualtoken-vit-t-backbone | openvino | f32 |' in result.stdout
+    assert saved['threads'] == 1 and saved['cpu']

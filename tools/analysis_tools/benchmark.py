@@ -22,6 +22,7 @@ ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 # Run this checkout's mmdualtoken, even where another one is installed.
 sys.path.insert(0, ROOT)
 import benchmarking  # noqa: E402  (beside this script)
+from runtime_benchmarking import RUNTIMES  # noqa: E402
 
 DEFAULT_MODELS = ['dualtoken-vit-t', 'dualtoken-vit-s', *benchmarking.PEERS]
 
@@ -71,7 +72,8 @@ def parse_args(argv=None):
         action='store_true',
         help='also profile each model (torch.profiler, after the rounds): '
         'kernels per forward, the share of time in matrix products, the '
-        'top kernels')
+        'top kernels; with --runtime, in ONNX Runtime and OpenVINO at batch '
+        '1, by their own profilers: time by operation type')
     parser.add_argument(
         '--deploy',
         action='store_true',
@@ -86,8 +88,28 @@ def parse_args(argv=None):
         help='a Python file that registers models in timm (for example '
         "LightViT's lib/models/lightvit.py from hunto/image_classification_"
         'sota); its models can then be named. Repeatable')
+    parser.add_argument(
+        '--runtime',
+        help='comma-separated runtimes (' + ','.join(RUNTIMES) + '): every '
+        'model exported to each (tools/deployment/export.py\'s code) and '
+        'measured in each in one run, alternating, at batch 1 and '
+        '--batch-size, one runtime\'s process running at a time. '
+        'openvino-bf16 is added where OpenVINO runs bf16 on this CPU')
+    parser.add_argument(
+        '--export-dir',
+        default='work_dirs/runtime_benchmark',
+        help='where --runtime writes the exports; files already there are '
+        'reused')
     parser.add_argument('--out', help='also write the results as JSON')
     args = parser.parse_args(argv)
+    if args.runtime:
+        unknown = set(args.runtime.split(',')) - set(RUNTIMES)
+        if unknown:
+            parser.error(f'--runtime: unknown {sorted(unknown)}; choose from '
+                         f'{",".join(RUNTIMES)}')
+        if not args.threads:
+            parser.error('--runtime needs --threads: every runtime is given '
+                         'the same number')
     if args.device.startswith('cuda'):
         import torch
         if not torch.cuda.is_available():
@@ -126,6 +148,8 @@ def main(argv=None):
         else:
             print(f'[benchmark] {line}', file=sys.stderr, flush=True)
 
+    if args.runtime:
+        return runtime_main(args, progress)
     import torch
     progress('measuring the matrix-product rate')
     rates = {'fp32': benchmarking.matmul_rate(settings)}
@@ -144,6 +168,78 @@ def main(argv=None):
     if args.out:
         benchmarking.save(args.out, results, settings, rates)
         print(f'results written to {args.out}')
+
+
+def runtime_main(args, progress) -> None:
+    import json
+    import platform
+    from dataclasses import asdict
+
+    import runtime_benchmarking as rb
+    runtimes = args.runtime.split(',')
+    if 'openvino' in runtimes and 'openvino-bf16' not in runtimes and \
+            rb.openvino_has_bf16():
+        runtimes.insert(runtimes.index('openvino') + 1, 'openvino-bf16')
+    builder = benchmarking.DeployedBuilder(
+        tuple(args.shape), tuple(args.model_file))
+    models = {}
+    for name in args.models:
+        progress(f'building {name}')
+        models[name] = builder(name)
+    results = rb.run_runtimes(models, runtimes, args.export_dir, builder,
+                              args.shape, args.batch_size, args.threads,
+                              args.rounds, args.latency_runs, progress)
+    profiles = {}
+    if args.profile:
+        for name in models:
+            for runtime in ('onnxruntime', 'openvino', 'openvino-bf16'):
+                if runtime in runtimes:
+                    progress(f'profile of {name} in {runtime}')
+                    profiles[f'{name} {runtime}'] = rb.runtime_profile(
+                        runtime,
+                        rb.export_file(args.export_dir, name, runtime, 1),
+                        args.shape, args.threads)
+    if sys.stderr.isatty():
+        print('\r\033[K', end='', file=sys.stderr)
+    machine = (f'{cpu_name()}, {args.threads} threads; input '
+               f'{args.shape[0]}x{args.shape[1]}; inference forms')
+    print(machine)
+    print(rb.table(results, args.reference, args.batch_size))
+    for precision in ('f32', 'bf16'):
+        for metric in ('latency', 'throughput'):
+            best = rb.fastest(results, precision, metric)
+            if best:
+                print(f'fastest {precision} runtime by {metric}: ' + ', '.join(
+                    f'{name} {r.runtime} '
+                    f'({r.median_latency() * 1e3:.2f} ms)' if metric ==
+                    'latency' else
+                    f'{name} {r.runtime} ({r.median_throughput():.1f} img/s)'
+                    for name, r in best.items()))
+    for key, profile in profiles.items():
+        print(rb.profile_summary(key.split()[0], profile))
+    if args.out:
+        with open(args.out, 'w') as f:
+            json.dump(
+                dict(
+                    machine=machine,
+                    profiles=profiles,
+                    cpu=cpu_name(),
+                    python=platform.python_version(),
+                    argv=sys.argv,
+                    threads=args.threads,
+                    batch_size=args.batch_size,
+                    results=[asdict(r) for r in results]),
+                f,
+                indent=2)
+        print(f'results written to {args.out}')
+
+
+def cpu_name() -> str:
+    with open('/proc/cpuinfo') as f:
+        for line in f:
+            if line.startswith('model name'):
+                return line.split(':', 1)[1].strip()
+    return 'CPU'
 
 
 if __name__ == '__main__':

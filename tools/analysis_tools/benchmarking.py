@@ -109,6 +109,7 @@ def describe_models() -> str:
 # keyword arguments on to the model and refuse the ones that
 # ``timm.create_model`` adds (``pretrained_cfg``, ``cache_dir``).
 FILE_MODELS = set()
+REGISTERED_FILES = set()
 
 
 def register_model_file(path: str) -> None:
@@ -117,6 +118,9 @@ def register_model_file(path: str) -> None:
     import importlib.util
     if not os.path.isfile(path):
         raise FileNotFoundError(f'--model-file {path}: no such file')
+    if path in REGISTERED_FILES:
+        return
+    REGISTERED_FILES.add(path)
     import timm  # the file registers into it
     before = set(timm.list_models())
     spec = importlib.util.spec_from_file_location(
@@ -125,6 +129,19 @@ def register_model_file(path: str) -> None:
     sys.modules[spec.name] = module  # timm's registry looks it up there
     spec.loader.exec_module(module)
     FILE_MODELS.update(set(timm.list_models()) - before)
+
+
+@dataclass(frozen=True)
+class DeployedBuilder:
+    """Builds a model by name in its inference form (:func:`deploy_form`),
+    in any process: the model files are registered there first."""
+    shape: tuple
+    model_files: tuple = ()
+
+    def __call__(self, name: str) -> nn.Module:
+        for path in self.model_files:
+            register_model_file(path)
+        return deploy_form(build(name, self.shape))
 
 
 def build(name: str, shape: Sequence[int]) -> nn.Module:

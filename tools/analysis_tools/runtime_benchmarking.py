@@ -1,0 +1,390 @@
+"""Speed of the models in the runtimes they are deployed with, in one run.
+
+Every model is exported once to each format (mmdualtoken.deployment: the
+same code as tools/deployment/export.py) and checked against PyTorch at
+batch 1. Each runtime then runs in a worker process of its own, holding
+every model's session, and the rounds alternate models and runtimes: the
+parent asks one worker at a time for a timing while every other worker is
+stopped (SIGSTOP), so no runtime's spinning threads (OpenVINO's and ONNX
+Runtime's keep spinning after a call) take the cores of the next one.
+
+Runtimes: ``torch`` (eager), ``onnxruntime``, ``openvino`` (f32 precision
+hint), ``openvino-bf16`` (added where OpenVINO reports BF16 on this CPU),
+``openvino-int8`` (NNCF; calibrated on random images: a speed figure, not
+an accuracy one) and ``executorch`` (XNNPACK).
+"""
+import multiprocessing
+import os
+import os.path as osp
+import signal
+import statistics
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Dict, List, Optional, Sequence
+
+import numpy as np
+import torch
+
+RUNTIMES = ('torch', 'onnxruntime', 'openvino', 'openvino-bf16',
+            'openvino-int8', 'executorch')
+# The format a runtime reads and the precision it computes in.
+FORMAT = {
+    'torch': None,
+    'onnxruntime': 'onnx',
+    'openvino': 'openvino',
+    'openvino-bf16': 'openvino',
+    'openvino-int8': 'openvino',
+    'executorch': 'executorch'
+}
+PRECISION = {
+    'torch': 'f32',
+    'onnxruntime': 'f32',
+    'openvino': 'f32',
+    'openvino-bf16': 'bf16',
+    'openvino-int8': 'int8',
+    'executorch': 'f32'
+}
+
+
+@dataclass
+class RuntimeResult:
+    """One model in one runtime; times in seconds, rates in images/s."""
+    model: str
+    runtime: str
+    precision: str
+    throughput: List[float] = field(default_factory=list)
+    latency: List[float] = field(default_factory=list)
+    difference: Optional[float] = None  # vs PyTorch f32 at batch 1
+    export_seconds: Optional[float] = None
+
+    def median_throughput(self) -> float:
+        return statistics.median(self.throughput)
+
+    def median_latency(self) -> float:
+        return statistics.median(self.latency)
+
+
+def openvino_has_bf16() -> bool:
+    import openvino as ov
+    return 'BF16' in ov.Core().get_property('CPU', 'OPTIMIZATION_CAPABILITIES')
+
+
+def export_file(folder: str, model_name: str, runtime: str,
+                batch_size: int) -> str:
+    fmt = FORMAT[runtime]
+    from mmdualtoken.deployment.runtimes import FORMATS
+    name = model_name.replace('/', '_')
+    if runtime == 'openvino-int8':
+        name += '_int8'
+    if fmt == 'executorch':  # one batch size a program
+        name += f'_b{batch_size}'
+    return osp.join(folder, name + FORMATS[fmt].suffix)
+
+
+def export_all(models: Dict[str, torch.nn.Module], runtimes: Sequence[str],
+               folder: str, shape: Sequence[int], batch_size: int,
+               progress: Callable[[str], None]) -> Dict[tuple, float]:
+    """Writes every model in every runtime's format (files already there
+    are kept: a run can reuse the exports of the last); returns the
+    seconds each new export took."""
+    from mmdualtoken.deployment.runtimes import FORMATS
+    seconds = {}
+    for name, model in models.items():
+        for runtime in runtimes:
+            fmt = FORMAT[runtime]
+            if fmt is None or runtime == 'openvino-bf16':
+                continue
+            for batch in ((1, batch_size) if fmt == 'executorch' else (1, )):
+                path = export_file(folder, name, runtime, batch)
+                if osp.exists(path):
+                    continue
+                progress(
+                    f'exporting {name} for {runtime}'
+                    f'{f" (batch {batch})" if fmt == "executorch" else ""}')
+                start = time.perf_counter()
+                example = torch.randn(2 if fmt != 'executorch' else batch, 3,
+                                      *shape)
+                extra = {}
+                if runtime == 'openvino-int8':
+                    rng = np.random.default_rng(0)
+                    extra['dataset'] = [
+                        rng.standard_normal((1, 3, *shape), dtype=np.float32)
+                        for _ in range(32)
+                    ]
+                FORMATS[fmt].export(model, example, path, fmt != 'executorch',
+                                    32, **extra)
+                seconds[(name, runtime)] = time.perf_counter() - start
+    return seconds
+
+
+def _sessions(runtime: str, folder: str, names: Sequence[str], builder, shape,
+              batch_size, threads) -> Dict[tuple, Callable]:
+    """(model, batch) -> a function of one array, in this runtime."""
+    sessions = {}
+    if runtime == 'torch':
+        torch.set_num_threads(threads)
+        for name in names:
+            model = builder(name)
+
+            def run(x, model=model):
+                with torch.inference_mode():
+                    return model(torch.from_numpy(x))
+
+            sessions[(name, 1)] = sessions[(name, batch_size)] = run
+        return sessions
+    from mmdualtoken.deployment.runtimes import FORMATS
+    fmt = FORMATS[FORMAT[runtime]]
+    precision = 'bf16' if runtime == 'openvino-bf16' else 'f32'
+    for name in names:
+        for batch in (1, batch_size):
+            path = export_file(folder, name, runtime, batch)
+            if FORMAT[runtime] != 'executorch' and batch != 1:
+                sessions[(name, batch)] = sessions[(name, 1)]
+                continue
+            sessions[(name, batch)] = fmt.session(path, threads, precision)
+    return sessions
+
+
+def _time(session: Callable, x: np.ndarray, min_seconds: float,
+          min_runs: int) -> float:
+    runs, start = 0, time.perf_counter()
+    while runs < min_runs or time.perf_counter() - start < min_seconds:
+        session(x)
+        runs += 1
+    return (time.perf_counter() - start) / runs
+
+
+def worker(connection, runtime: str, folder: str, names: Sequence[str],
+           builder, shape, batch_size: int, threads: int) -> None:
+    """A runtime's process: loads every session, then answers the parent's
+    requests, (model, batch size, seconds, runs) -> seconds per call, until
+    it receives None."""
+    import warnings
+    warnings.filterwarnings('ignore')
+    try:
+        sessions = _sessions(runtime, folder, names, builder, shape,
+                             batch_size, threads)
+        inputs = {
+            batch:
+            np.random.default_rng(0).standard_normal((batch, 3, *shape),
+                                                     dtype=np.float32)
+            for batch in (1, batch_size)
+        }
+        for session_key, session in sessions.items():
+            session(inputs[session_key[1]])  # warm-up
+        connection.send('ready')
+    except Exception as error:  # reported by the parent, with the runtime
+        connection.send(f'error: {type(error).__name__}: {error}')
+        return
+    while True:
+        request = connection.recv()
+        if request is None:
+            return
+        name, batch, seconds, runs = request
+        connection.send(
+            _time(sessions[(name, batch)], inputs[batch], seconds, runs))
+
+
+def run_runtimes(models: Dict[str, torch.nn.Module], runtimes: Sequence[str],
+                 folder: str, builder, shape: Sequence[int], batch_size: int,
+                 threads: int, rounds: int, latency_runs: int,
+                 progress: Callable[[str], None]) -> List[RuntimeResult]:
+    """Measures every model in every runtime, alternating both in each
+    round, one runtime's process running at a time."""
+    from mmdualtoken.deployment.runtimes import max_difference, torch_outputs
+    os.makedirs(folder, exist_ok=True)
+    exported = export_all(models, runtimes, folder, shape, batch_size,
+                          progress)
+    results = {
+        (name, runtime):
+        RuntimeResult(
+            name,
+            runtime,
+            PRECISION[runtime],
+            export_seconds=exported.get((name, runtime)))
+        for name in models
+        for runtime in runtimes
+    }
+    context = multiprocessing.get_context('spawn')
+    workers = {}
+    for runtime in runtimes:
+        progress(f'starting {runtime} with {len(models)} models')
+        parent, child = context.Pipe()
+        process = context.Process(
+            target=worker,
+            args=(child, runtime, folder, list(models), builder, tuple(shape),
+                  batch_size, threads),
+            daemon=True)
+        process.start()
+        answer = parent.recv()
+        if answer != 'ready':
+            raise RuntimeError(f'{runtime}: {answer}')
+        os.kill(process.pid, signal.SIGSTOP)
+        workers[runtime] = (process, parent)
+    try:
+        for runtime, (process, connection) in workers.items():
+            if PRECISION[runtime] != 'f32' or runtime == 'torch':
+                continue
+            from mmdualtoken.deployment.runtimes import FORMATS
+            for name, model in models.items():
+                path = export_file(folder, name, runtime, 1)
+                session = FORMATS[FORMAT[runtime]].session(
+                    path, threads, 'f32')
+                x = np.random.default_rng(1).standard_normal((1, 3, *shape),
+                                                             dtype=np.float32)
+                results[(name, runtime)].difference = max_difference(
+                    session(x), torch_outputs(model, x))[0]
+        for index in range(rounds):
+            for name in models:
+                for runtime, (process, connection) in workers.items():
+                    progress(f'round {index + 1}/{rounds}: {name} in '
+                             f'{runtime}')
+                    os.kill(process.pid, signal.SIGCONT)
+                    connection.send((name, batch_size, 0.3, 1))
+                    seconds = connection.recv()
+                    results[(name,
+                             runtime)].throughput.append(batch_size / seconds)
+                    connection.send((name, 1, 0, latency_runs))
+                    results[(name, runtime)].latency.append(connection.recv())
+                    os.kill(process.pid, signal.SIGSTOP)
+    finally:
+        for process, connection in workers.values():
+            os.kill(process.pid, signal.SIGCONT)
+            connection.send(None)
+            process.join(timeout=30)
+    return list(results.values())
+
+
+def table(results: Sequence[RuntimeResult], reference: str,
+          batch_size: int) -> str:
+    """Markdown: every model in every runtime, with ratios to the reference
+    model in the same runtime."""
+    by_key = {(r.model, r.runtime): r for r in results}
+    lines = [
+        f'| model | runtime | precision | img/s at batch {batch_size} | vs '
+        f'{reference} '
+        f'| ms at batch 1 | vs {reference} | difference from PyTorch |',
+        '|---' * 8 + '|'
+    ]
+    for r in results:
+        ref = by_key.get((reference, r.runtime))
+        lines.append(
+            f'| {r.model} | {r.runtime} | {r.precision} | '
+            f'{r.median_throughput():.1f} | ' +
+            (f'{r.median_throughput() / ref.median_throughput():.2f}x'
+             if ref else '-') + f' | {r.median_latency() * 1e3:.2f} | ' +
+            (f'{r.median_latency() / ref.median_latency():.2f}x'
+             if ref else '-') + ' | ' +
+            (f'{r.difference:.1e}' if r.difference is not None else '-') +
+            ' |')
+    return '\n'.join(lines)
+
+
+def fastest(results: Sequence[RuntimeResult], precision: str,
+            metric: str) -> Dict[str, RuntimeResult]:
+    """Each model's fastest runtime at a precision, by ``'throughput'``
+    (batch 32) or ``'latency'`` (batch 1)."""
+    best = {}
+    for r in results:
+        if r.precision != precision:
+            continue
+        current = best.get(r.model)
+        if metric == 'throughput':
+            better = (
+                current is None
+                or r.median_throughput() > current.median_throughput())
+        else:
+            better = (
+                current is None
+                or r.median_latency() < current.median_latency())
+        if better:
+            best[r.model] = r
+    return best
+
+
+def runtime_profile(runtime: str,
+                    path: str,
+                    shape: Sequence[int],
+                    threads: int,
+                    runs: int = 20,
+                    top: int = 12) -> dict:
+    """Where a batch-1 call spends its time, by the runtime's own profiler:
+    OpenVINO's performance counters or ONNX Runtime's profiling, summed by
+    operation type over ``runs`` calls. Returns the milliseconds per call
+    of the profiled operations and the ``top`` types (ms per call, share,
+    how many nodes)."""
+    x = np.random.default_rng(0).standard_normal((1, 3, *shape),
+                                                 dtype=np.float32)
+    by_type: Dict[str, list] = {}
+    if FORMAT[runtime] == 'openvino':
+        import openvino as ov
+        compiled = ov.Core().compile_model(
+            path, 'CPU', {
+                'PERF_COUNT':
+                True,
+                'PERFORMANCE_HINT':
+                'LATENCY',
+                'INFERENCE_NUM_THREADS':
+                threads,
+                'INFERENCE_PRECISION_HINT':
+                PRECISION[runtime] if PRECISION[runtime] != 'int8' else 'f32'
+            })
+        request = compiled.create_infer_request()
+        request.infer({0: x})
+        for _ in range(runs):
+            request.infer({0: x})
+            for info in request.profiling_info:
+                if info.status != info.Status.EXECUTED:
+                    continue
+                kind = f'{info.node_type} ({info.exec_type})'
+                entry = by_type.setdefault(kind, [0., set()])
+                entry[0] += info.real_time.total_seconds() * 1e3
+                entry[1].add(info.node_name)
+    elif runtime == 'onnxruntime':
+        import json
+
+        import onnxruntime as ort
+        options = ort.SessionOptions()
+        options.enable_profiling = True
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        session = ort.InferenceSession(
+            path, options, providers=['CPUExecutionProvider'])
+        session.run(None, {'input': x})
+        for _ in range(runs):
+            session.run(None, {'input': x})
+        with open(session.end_profiling()) as f:
+            events = json.load(f)
+        for event in events:
+            if event.get('cat') != 'Node' or not event['name'].endswith(
+                    '_kernel_time'):
+                continue
+            kind = event['args'].get('op_name', '?')
+            entry = by_type.setdefault(kind, [0., set()])
+            entry[0] += event['dur'] / 1e3
+            entry[1].add(event['name'])
+        # The warm-up call is in the file too.
+        runs += 1
+    else:
+        raise ValueError(f'{runtime} has no profiler here')
+    total = sum(ms for ms, _ in by_type.values()) or 1
+    ranked = sorted(by_type.items(), key=lambda item: -item[1][0])[:top]
+    return dict(
+        runtime=runtime,
+        ms_per_call=total / runs,
+        top=[
+            dict(op=kind, ms=ms / runs, share=ms / total, nodes=len(nodes))
+            for kind, (ms, nodes) in ranked
+        ])
+
+
+def profile_summary(model: str, profile: dict) -> str:
+    lines = [
+        f'profile of {model} in {profile["runtime"]} at batch 1: '
+        f'{profile["ms_per_call"]:.2f} ms of profiled operations per call'
+    ]
+    lines += [
+        f'  {100 * t["share"]:4.1f} %  {t["ms"]:7.3f} ms  {t["nodes"]:4d} '
+        f'nodes  {t["op"]}' for t in profile['top']
+    ]
+    return '\n'.join(lines)
