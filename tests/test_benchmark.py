@@ -275,6 +275,6 @@ def test_runtimes_are_measured_in_one_run_one_process_at_a_time(tmp_path):
     for r in saved['results']:
         assert len(r['throughput']) == len(r['latency']) == 2
     assert saved['results'][1]['difference'] <= 1e-4
-    assert (tmp_path / 'exports/dualtoken-vit-t-backbone.xml').is_file()
+    assert (tmp_path / 'exports/dualtoken-vit-t-backbone_b2.xml').is_file()
     assert '| dualtoken-vit-t-backbone | openvino | f32 |' in result.stdout
     assert saved['threads'] == 1 and saved['cpu']
