@@ -110,6 +110,8 @@ def test_coreml_conversion_and_its_specification(tmp_path):
         assert error <= 1e-4
 
 
+@pytest.mark.skipif(
+    torch.cuda.is_available(), reason='a GPU is here: the parity test runs')
 def test_tensorrt_needs_a_gpu_and_says_so(tmp_path):
     result = run_tool(
         tmp_path,
@@ -120,11 +122,20 @@ def test_tensorrt_needs_a_gpu_and_says_so(tmp_path):
         '--out',
         tmp_path / 'model.engine',
         check=False)
-    if torch.cuda.is_available():
-        pytest.skip('a GPU is here: the TensorRT export runs in the '
-                    'GPU checks (tools/analysis_tools/gpu_smoke.py)')
     assert result.returncode == 1
     assert 'NVIDIA GPU, and this machine has none' in result.stderr
+
+
+@pytest.mark.skipif(
+    not torch.cuda.is_available(),
+    reason='TensorRT builds and runs engines on an NVIDIA GPU; none here')
+def test_tensorrt_engine_matches_pytorch_at_two_sizes(tmp_path):
+    pytest.importorskip('tensorrt', reason='pip install tensorrt')
+    out = tmp_path / 'classifier.engine'
+    result = run_tool(tmp_path, EXPORT, CONFIG, '--format', 'tensorrt',
+                      '--dynamic', '--verify-shape', 225, 301, '--out', out)
+    assert 'at 224x224, 225x301' in result.stdout
+    assert difference(result) <= 1e-4
 
 
 def test_the_onnx_alias_and_wrong_requests(tmp_path):

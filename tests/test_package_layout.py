@@ -90,3 +90,25 @@ def test_engine_holds_what_configs_declare_and_the_command_line_the_rest():
     engine = {path.stem for path in (PACKAGE / 'engine').glob('*.py')}
     assert not engine & {'config', 'runs'}
     assert (PACKAGE / 'cli' / 'config.py').exists()
+
+
+def test_our_code_loads_checkpoints_only_with_weights_only():
+    """docs/reliability.md: ``torch.load`` and
+    ``torch.hub.load_state_dict_from_url`` run code by default; each call of
+    ours (package and tools) passes ``weights_only=True``."""
+    unguarded = []
+    for path in [
+            *PACKAGE.rglob('*.py'), *(PACKAGE.parent / 'tools').rglob('*.py')
+    ]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if (isinstance(node, ast.Call)
+                    and isinstance(node.func, ast.Attribute)
+                    and node.func.attr in ('load', 'load_state_dict_from_url')
+                    and ast.unparse(node.func.value) in ('torch', 'torch.hub')
+                    and not any(k.arg == 'weights_only'
+                                and ast.unparse(k.value) == 'True'
+                                for k in node.keywords)):
+                unguarded.append(f'{path.name}:{node.lineno}')
+    assert not unguarded
+    calls = (PACKAGE / 'engine/checkpoint.py').read_text()
+    assert 'torch.load(' in calls and 'load_state_dict_from_url(' in calls

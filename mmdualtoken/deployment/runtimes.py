@@ -236,6 +236,7 @@ class TensorRtFormat(Format):
                 raise ConfigError(f'TensorRT cannot parse the ONNX export: '
                                   f'{"; ".join(errors)}')
             config = builder.create_builder_config()
+            config.clear_flag(trt.BuilderFlag.TF32)  # f32 parity
             if dynamic:
                 profile = builder.create_optimization_profile()
                 shape = tuple(example.shape)
