@@ -259,21 +259,32 @@ def test_deploy_measures_every_model_in_its_inference_form():
 def test_runtimes_are_measured_in_one_run_one_process_at_a_time(tmp_path):
     """--runtime: every model exported to each runtime, checked against
     PyTorch, timed at two batch sizes in alternating rounds; the JSON says
-    each result's runtime and precision."""
+    each result's runtime and precision. A model a runtime cannot load
+    (here a spoilt export) gets a row that says why; the others run."""
     pytest.importorskip('openvino')
     out = tmp_path / 'runtimes.json'
+    (tmp_path / 'exports').mkdir()
+    for batch in (1, 2):
+        (tmp_path / f'exports/dualtoken-vit-t_b{batch}.xml').write_text('<')
     result = run_tool(tmp_path, 'tools/analysis_tools/benchmark.py',
-                      'dualtoken-vit-t-backbone', '--runtime',
-                      'torch,openvino', '--threads', 1, '--batch-size', 2,
-                      '--shape', 64, 64, '--rounds', 2, '--latency-runs', 1,
-                      '--reference', 'dualtoken-vit-t-backbone',
-                      '--export-dir', tmp_path / 'exports', '--out', out)
+                      'dualtoken-vit-t-backbone', 'dualtoken-vit-t',
+                      '--runtime', 'torch,openvino', '--threads', 1,
+                      '--batch-size', 2, '--shape', 64, 64, '--rounds', 2,
+                      '--latency-runs', 1, '--reference',
+                      'dualtoken-vit-t-backbone', '--export-dir',
+                      tmp_path / 'exports', '--out', out)
     saved = json.loads(out.read_text())
+    spoilt = [r for r in saved['results'] if r['model'] == 'dualtoken-vit-t']
+    saved['results'] = [r for r in saved['results'] if r not in spoilt]
     runtimes = [(r['runtime'], r['precision']) for r in saved['results']]
     assert runtimes[:2] == [('torch', 'f32'), ('openvino', 'f32')]
     assert set(runtimes[2:]) <= {('openvino-bf16', 'bf16')}
     for r in saved['results']:
         assert len(r['throughput']) == len(r['latency']) == 2
+    assert len(spoilt[0]['throughput']) == 2 and not spoilt[0]['error']
+    assert all(r['error'].startswith('load: ') for r in spoilt[1:])
+    assert '| dualtoken-vit-t | openvino | f32 | not run: load: ' in (
+        result.stdout)
     assert saved['results'][1]['difference'] <= 1e-4
     assert (tmp_path / 'exports/dualtoken-vit-t-backbone_b2.xml').is_file()
     assert '| dualtoken-vit-t-backbone | openvino | f32 |' in result.stdout

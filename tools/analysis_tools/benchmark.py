@@ -190,10 +190,11 @@ def runtime_main(args, progress) -> None:
                               args.shape, args.batch_size, args.threads,
                               args.rounds, args.latency_runs, progress)
     profiles = {}
+    failed = {(r.model, r.runtime) for r in results if r.error}
     if args.profile:
         for name in models:
             for runtime in ('onnxruntime', 'openvino', 'openvino-bf16'):
-                if runtime in runtimes:
+                if runtime in runtimes and (name, runtime) not in failed:
                     progress(f'profile of {name} in {runtime}')
                     profiles[f'{name} {runtime}'] = rb.runtime_profile(
                         runtime,

@@ -56,6 +56,7 @@ class RuntimeResult:
     latency: List[float] = field(default_factory=list)
     difference: Optional[float] = None  # vs PyTorch f32 at batch 1
     export_seconds: Optional[float] = None
+    error: Optional[str] = None  # why this model did not run here
 
     def median_throughput(self) -> float:
         return statistics.median(self.throughput)
@@ -84,12 +85,13 @@ def export_file(folder: str, model_name: str, runtime: str,
 
 def export_all(models: Dict[str, torch.nn.Module], runtimes: Sequence[str],
                folder: str, shape: Sequence[int], batch_size: int,
-               progress: Callable[[str], None]) -> Dict[tuple, float]:
+               progress: Callable[[str], None]) -> tuple:
     """Writes every model in every runtime's format (files already there
     are kept: a run can reuse the exports of the last); returns the
-    seconds the new exports took."""
+    seconds the new exports took and why those that failed did, both by
+    (model, runtime)."""
     from mmdualtoken.deployment.runtimes import FORMATS
-    seconds = {}
+    seconds, failed = {}, {}
     for name, model in models.items():
         for runtime in runtimes:
             fmt = FORMAT[runtime]
@@ -109,17 +111,23 @@ def export_all(models: Dict[str, torch.nn.Module], runtimes: Sequence[str],
                                             dtype=np.float32)
                         for _ in range(max(32 // batch, 1))
                     ]
-                FORMATS[fmt].export(model, torch.randn(batch, 3, *shape), path,
-                                    False, 32, **extra)
+                try:
+                    FORMATS[fmt].export(model, torch.randn(batch, 3, *shape),
+                                        path, False, 32, **extra)
+                except Exception as error:  # the row says why, the run goes on
+                    failed[(name, runtime)] = (
+                        f'export: {type(error).__name__}: {error}')
+                    break
                 seconds[(name, runtime)] = (
                     seconds.get(
                         (name, runtime), 0) + time.perf_counter() - start)
-    return seconds
+    return seconds, failed
 
 
 def _sessions(runtime: str, folder: str, names: Sequence[str], builder, shape,
               batch_size, threads) -> Dict[tuple, Callable]:
-    """(model, batch) -> a function of one array, in this runtime."""
+    """(model, batch) -> a function of one array, in this runtime; a model
+    the runtime cannot load maps to the error's text."""
     sessions = {}
     if runtime == 'torch':
         torch.set_num_threads(threads)
@@ -137,8 +145,13 @@ def _sessions(runtime: str, folder: str, names: Sequence[str], builder, shape,
     precision = 'bf16' if runtime == 'openvino-bf16' else 'f32'
     for name in names:
         for batch in (1, batch_size):
-            sessions[(name, batch)] = fmt.session(
-                export_file(folder, name, runtime, batch), threads, precision)
+            try:
+                sessions[(name, batch)] = fmt.session(
+                    export_file(folder, name, runtime, batch), threads,
+                    precision)
+            except Exception as error:  # the row says why, the run goes on
+                sessions[(name,
+                          batch)] = (f'load: {type(error).__name__}: {error}')
     return sessions
 
 
@@ -155,7 +168,8 @@ def worker(connection, runtime: str, folder: str, names: Sequence[str],
            builder, shape, batch_size: int, threads: int) -> None:
     """A runtime's process: loads every session, then answers the parent's
     requests, (model, batch size, seconds, runs) -> seconds per call, until
-    it receives None."""
+    it receives None. Its first message is 'ready' and the models it could
+    not run, with why."""
     import warnings
     warnings.filterwarnings('ignore')
     try:
@@ -167,9 +181,18 @@ def worker(connection, runtime: str, folder: str, names: Sequence[str],
                                                      dtype=np.float32)
             for batch in (1, batch_size)
         }
-        for session_key, session in sessions.items():
-            session(inputs[session_key[1]])  # warm-up
-        connection.send('ready')
+        failed = {}
+        for (name, batch), session in sessions.items():
+            if name in failed:
+                continue
+            if isinstance(session, str):
+                failed[name] = session
+                continue
+            try:
+                session(inputs[batch])  # warm-up
+            except Exception as error:
+                failed[name] = f'run: {type(error).__name__}: {error}'
+        connection.send(('ready', failed))
     except Exception as error:  # reported by the parent, with the runtime
         connection.send(f'error: {type(error).__name__}: {error}')
         return
@@ -190,40 +213,48 @@ def run_runtimes(models: Dict[str, torch.nn.Module], runtimes: Sequence[str],
     round, one runtime's process running at a time."""
     from mmdualtoken.deployment.runtimes import max_difference, torch_outputs
     os.makedirs(folder, exist_ok=True)
-    exported = export_all(models, runtimes, folder, shape, batch_size,
-                          progress)
+    exported, failed = export_all(models, runtimes, folder, shape, batch_size,
+                                  progress)
     results = {
         (name, runtime):
         RuntimeResult(
             name,
             runtime,
             PRECISION[runtime],
-            export_seconds=exported.get((name, runtime)))
+            export_seconds=exported.get((name, runtime)),
+            error=failed.get(
+                (name, 'openvino' if runtime == 'openvino-bf16' else runtime)))
         for name in models
         for runtime in runtimes
     }
     context = multiprocessing.get_context('spawn')
     workers = {}
-    for runtime in runtimes:
-        progress(f'starting {runtime} with {len(models)} models')
-        parent, child = context.Pipe()
-        process = context.Process(
-            target=worker,
-            args=(child, runtime, folder, list(models), builder, tuple(shape),
-                  batch_size, threads),
-            daemon=True)
-        process.start()
-        answer = parent.recv()
-        if answer != 'ready':
-            raise RuntimeError(f'{runtime}: {answer}')
-        os.kill(process.pid, signal.SIGSTOP)
-        workers[runtime] = (process, parent)
     try:
+        for runtime in runtimes:
+            progress(f'starting {runtime} with {len(models)} models')
+            parent, child = context.Pipe()
+            process = context.Process(
+                target=worker,
+                args=(child, runtime, folder,
+                      [n for n in models if not results[(n, runtime)].error
+                       ], builder, tuple(shape), batch_size, threads),
+                daemon=True)
+            process.start()
+            workers[runtime] = (process, parent)
+            answer = parent.recv()
+            if isinstance(answer, str):  # the runtime itself failed
+                raise RuntimeError(f'{runtime}: {answer}')
+            for name, error in answer[1].items():
+                progress(f'{name} does not run in {runtime}: {error}')
+                results[(name, runtime)].error = error
+            os.kill(process.pid, signal.SIGSTOP)
         for runtime, (process, connection) in workers.items():
             if PRECISION[runtime] != 'f32' or runtime == 'torch':
                 continue
             from mmdualtoken.deployment.runtimes import FORMATS
             for name, model in models.items():
+                if results[(name, runtime)].error:
+                    continue
                 path = export_file(folder, name, runtime, 1)
                 session = FORMATS[FORMAT[runtime]].session(
                     path, threads, 'f32')
@@ -234,6 +265,8 @@ def run_runtimes(models: Dict[str, torch.nn.Module], runtimes: Sequence[str],
         for index in range(rounds):
             for name in models:
                 for runtime, (process, connection) in workers.items():
+                    if results[(name, runtime)].error:
+                        continue
                     progress(f'round {index + 1}/{rounds}: {name} in '
                              f'{runtime}')
                     os.kill(process.pid, signal.SIGCONT)
@@ -244,11 +277,17 @@ def run_runtimes(models: Dict[str, torch.nn.Module], runtimes: Sequence[str],
                     connection.send((name, 1, 0, latency_runs))
                     results[(name, runtime)].latency.append(connection.recv())
                     os.kill(process.pid, signal.SIGSTOP)
-    finally:
+    finally:  # stopped workers would never end: wake each, then end it
         for process, connection in workers.values():
             os.kill(process.pid, signal.SIGCONT)
-            connection.send(None)
+            if process.is_alive():
+                try:
+                    connection.send(None)
+                except OSError:
+                    pass
             process.join(timeout=30)
+            if process.is_alive():
+                process.terminate()
     return list(results.values())
 
 
@@ -265,6 +304,13 @@ def table(results: Sequence[RuntimeResult], reference: str,
     ]
     for r in results:
         ref = by_key.get((reference, r.runtime))
+        if ref is not None and ref.error:
+            ref = None
+        if r.error:
+            lines.append(f'| {r.model} | {r.runtime} | {r.precision} | '
+                         f'not run: {r.error.splitlines()[0][:120]} |' +
+                         ' |' * 4)
+            continue
         lines.append(
             f'| {r.model} | {r.runtime} | {r.precision} | '
             f'{r.median_throughput():.1f} | ' +
@@ -283,7 +329,7 @@ def fastest(results: Sequence[RuntimeResult], precision: str,
     (batch 32) or ``'latency'`` (batch 1)."""
     best = {}
     for r in results:
-        if r.precision != precision:
+        if r.precision != precision or r.error:
             continue
         current = best.get(r.model)
         if metric == 'throughput':
