@@ -11,9 +11,10 @@ mode can run the same maths faster than the plain call:
   every elementwise step; the stem's BatchNorms in eval mode are folded
   into their convolutions (:func:`conv_norm`), so each map is written once.
 - **a captured graph** (``torch.compile``, tracing, scripting, export): the
-  plain call, one node per layer, which the compiler fuses as it likes; a
-  linear layer of one token per image becomes a weighted sum that fuses
-  with what comes before it (:func:`linear_of_one_token`).
+  plain call, one node per layer, which the compiler fuses as it likes;
+  for ``torch.compile`` a linear layer of one token per image becomes a
+  weighted sum that fuses with what comes before it
+  (:func:`linear_of_one_token`).
 - **an exported graph** (ONNX, ``torch.export``, tracing): one graph for
   every input size, so no shortcut may depend on a size
   (:func:`same_size`), and the antialiased resize of the global tokens is
@@ -133,10 +134,12 @@ def conv_norm(conv: nn.Conv2d, norm: nn.Module, x: Tensor) -> Tensor:
 
 
 def linear_of_one_token(linear: nn.Linear, x: Tensor) -> Tensor:
-    """``linear(x)`` for x of shape (B, 1, C_in); in a captured graph, one
-    broadcast product summed over C_in, which the compiler fuses with the
-    reduction before it instead of calling a matrix product of B rows."""
-    if not capturing_graph():
+    """``linear(x)`` for x of shape (B, 1, C_in); in a graph that
+    ``torch.compile`` captures, one broadcast product summed over C_in,
+    which the compiler fuses with the reduction before it instead of calling
+    a matrix product of B rows. Exported graphs keep the matrix product,
+    which the runtimes run without the (B, C_in, C_out) product."""
+    if not capturing_graph() or exporting_graph():
         return linear(x)
     product = x.transpose(1, 2) * linear.weight.t()  # (B, C_in, C_out)
     out = product.sum(1, keepdim=True)
