@@ -73,18 +73,21 @@ def test_int8_classifier_agrees_with_the_float_one(toy_root,
     assert agreement >= 99 and abs(top1 - float_top1) <= 1, line
 
 
-def small_model() -> torch.nn.Module:
+def export_small(fmt_name: str, tmp_path):
+    """A DualToken-ViT of SMALL exported to a format: (format, file, model,
+    example input)."""
     torch.manual_seed(0)
-    return DualTokenViT(SMALL, out_indices=(0, 1, 2)).eval()
+    model = DualTokenViT(SMALL, out_indices=(0, 1, 2)).eval()
+    example = torch.randn(1, 3, 96, 128)
+    fmt = FORMATS[fmt_name]
+    path = str(tmp_path / f'small{fmt.suffix}')
+    fmt.export(model, example, path, False, 32)
+    return fmt, path, model, example
 
 
 def test_executorch_xnnpack_program_matches_pytorch(tmp_path):
     pytest.importorskip('executorch')
-    model = small_model()
-    example = torch.randn(1, 3, 96, 128)
-    path = str(tmp_path / 'small.pte')
-    fmt = FORMATS['executorch']
-    fmt.export(model, example, path, False, 32)
+    fmt, path, model, example = export_small('executorch', tmp_path)
     x = example.numpy()
     error, _ = max_difference(
         fmt.session(path, 2, 'f32')(x), torch_outputs(model, x))
@@ -94,11 +97,7 @@ def test_executorch_xnnpack_program_matches_pytorch(tmp_path):
 def test_coreml_conversion_and_its_specification(tmp_path):
     """Converted and checked here; predictions need macOS."""
     pytest.importorskip('coremltools')
-    model = small_model()
-    example = torch.randn(1, 3, 96, 128)
-    path = str(tmp_path / 'small.mlpackage')
-    fmt = FORMATS['coreml']
-    fmt.export(model, example, path, False, 32)
+    fmt, path, model, example = export_small('coreml', tmp_path)
     assert 'specification checked' in fmt.check(path, model, example)
     if platform.system() != 'Darwin':
         with pytest.raises(RuntimeUnavailable, match='need macOS'):
