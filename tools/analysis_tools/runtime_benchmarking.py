@@ -385,19 +385,22 @@ def runtime_profile(runtime: str,
                 entry[1].add(info.node_name)
     elif runtime == 'onnxruntime':
         import json
+        import tempfile
 
         import onnxruntime as ort
         options = ort.SessionOptions()
         options.enable_profiling = True
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
-        session = ort.InferenceSession(
-            path, options, providers=['CPUExecutionProvider'])
-        session.run(None, {'input': x})
-        for _ in range(runs):
+        with tempfile.TemporaryDirectory() as folder:  # not in the cwd
+            options.profile_file_prefix = osp.join(folder, 'onnxruntime')
+            session = ort.InferenceSession(
+                path, options, providers=['CPUExecutionProvider'])
             session.run(None, {'input': x})
-        with open(session.end_profiling()) as f:
-            events = json.load(f)
+            for _ in range(runs):
+                session.run(None, {'input': x})
+            with open(session.end_profiling()) as f:
+                events = json.load(f)
         for event in events:
             if event.get('cat') != 'Node' or not event['name'].endswith(
                     '_kernel_time'):
