@@ -164,24 +164,27 @@ def _time(session: Callable, x: np.ndarray, min_seconds: float,
     return (time.perf_counter() - start) / runs
 
 
+def check_input(batch: int, shape: Sequence[int]) -> np.ndarray:
+    return np.random.default_rng(0).standard_normal((batch, 3, *shape),
+                                                    dtype=np.float32)
+
+
 def worker(connection, runtime: str, folder: str, names: Sequence[str],
            builder, shape, batch_size: int, threads: int) -> None:
     """A runtime's process: loads every session, then answers the parent's
     requests, (model, batch size, seconds, runs) -> seconds per call, until
-    it receives None. Its first message is 'ready' and the models it could
-    not run, with why."""
+    it receives None. Its first message is 'ready', the models it could not
+    run (with why) and the others' outputs for :func:`check_input`."""
     import warnings
     warnings.filterwarnings('ignore')
     try:
         sessions = _sessions(runtime, folder, names, builder, shape,
                              batch_size, threads)
         inputs = {
-            batch:
-            np.random.default_rng(0).standard_normal((batch, 3, *shape),
-                                                     dtype=np.float32)
+            batch: check_input(batch, shape)
             for batch in (1, batch_size)
         }
-        failed = {}
+        failed, outputs = {}, {}
         for (name, batch), session in sessions.items():
             if name in failed:
                 continue
@@ -189,10 +192,13 @@ def worker(connection, runtime: str, folder: str, names: Sequence[str],
                 failed[name] = session
                 continue
             try:
-                session(inputs[batch])  # warm-up
+                out = session(inputs[batch])  # warm-up
             except Exception as error:
                 failed[name] = f'run: {type(error).__name__}: {error}'
-        connection.send(('ready', failed))
+                continue
+            if batch == 1:
+                outputs[name] = out
+        connection.send(('ready', failed, outputs))
     except Exception as error:  # reported by the parent, with the runtime
         connection.send(f'error: {type(error).__name__}: {error}')
         return
@@ -229,6 +235,7 @@ def run_runtimes(models: Dict[str, torch.nn.Module], runtimes: Sequence[str],
     }
     context = multiprocessing.get_context('spawn')
     workers = {}
+    x = check_input(1, shape)
     try:
         for runtime in runtimes:
             progress(f'starting {runtime} with {len(models)} models')
@@ -244,24 +251,15 @@ def run_runtimes(models: Dict[str, torch.nn.Module], runtimes: Sequence[str],
             answer = parent.recv()
             if isinstance(answer, str):  # the runtime itself failed
                 raise RuntimeError(f'{runtime}: {answer}')
-            for name, error in answer[1].items():
+            _, errors, outputs = answer
+            for name, error in errors.items():
                 progress(f'{name} does not run in {runtime}: {error}')
                 results[(name, runtime)].error = error
+            if PRECISION[runtime] == 'f32' and runtime != 'torch':
+                for name, out in outputs.items():
+                    results[(name, runtime)].difference = max_difference(
+                        out, torch_outputs(models[name], x))[0]
             os.kill(process.pid, signal.SIGSTOP)
-        for runtime, (process, connection) in workers.items():
-            if PRECISION[runtime] != 'f32' or runtime == 'torch':
-                continue
-            from mmdualtoken.deployment.runtimes import FORMATS
-            for name, model in models.items():
-                if results[(name, runtime)].error:
-                    continue
-                path = export_file(folder, name, runtime, 1)
-                session = FORMATS[FORMAT[runtime]].session(
-                    path, threads, 'f32')
-                x = np.random.default_rng(1).standard_normal((1, 3, *shape),
-                                                             dtype=np.float32)
-                results[(name, runtime)].difference = max_difference(
-                    session(x), torch_outputs(model, x))[0]
         for index in range(rounds):
             for name in models:
                 for runtime, (process, connection) in workers.items():
